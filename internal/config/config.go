@@ -1,0 +1,154 @@
+// Package config loads llmux's configuration: a YAML (or JSON) file decoded
+// strictly, with ${ENV} references expanded, validated with errors that name
+// the file, the line, the field and the problem; or, with no file, a
+// configuration assembled from well-known environment variables.
+//
+// It is the only package that reads the process environment. It does not
+// know provider types: the caller passes the table of environment-enabled
+// providers, and checks of provider types happen where providers are built,
+// reporting through Config.Errorf so that they name the file and field too.
+//
+// A *Config is immutable once loaded; a reload builds a new one.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// Listen is the address to serve on, host:port. Default 127.0.0.1:8080.
+	Listen string `yaml:"listen"`
+	// AdminKey protects the admin API and console.
+	AdminKey string `yaml:"admin_key"`
+	// Keys are the static client keys. With none, requests are accepted only
+	// on a loopback listener.
+	Keys []string `yaml:"keys"`
+	// Database is where keys, configuration and usage are stored:
+	// sqlite://PATH (default sqlite://./llmux.db) or postgres://….
+	Database string `yaml:"database"`
+	// Redis, when set, shares limits and state between instances.
+	Redis string `yaml:"redis"`
+	// LogContent stores prompts and completions with usage records.
+	LogContent bool `yaml:"log_content"`
+	// LogLevel is debug, info, warn or error. Default info.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json. Default text on a terminal, else json.
+	LogFormat string `yaml:"log_format"`
+	// LogRequests writes one log line per request. Default true.
+	LogRequests *bool `yaml:"log_requests"`
+	// MaxBodySize caps a request body; bigger bodies get 413. Default 32MiB.
+	MaxBodySize ByteSize `yaml:"max_body_size"`
+	// DrainTimeout bounds how long a shutdown waits for in-flight requests
+	// and streams. Default 30s.
+	DrainTimeout Duration `yaml:"drain_timeout"`
+	// CORS configures cross-origin access from browsers.
+	CORS CORS `yaml:"cors"`
+	// Providers are the upstreams, by id. The id is the first part of a
+	// qualified model name ("openai" in "openai/gpt-4o").
+	Providers map[string]*Provider `yaml:"providers"`
+	// Routes are model aliases spread over several providers.
+	Routes map[string]*Route `yaml:"routes"`
+
+	// File is the path the configuration was loaded from ("" when it was
+	// assembled from the environment).
+	File string `yaml:"-"`
+	// Warnings are non-fatal findings of loading (for example a ${VAR} that
+	// was unset), for the caller to log.
+	Warnings []string `yaml:"-"`
+
+	lines map[string]position
+}
+
+// CORS says which browser origins may call the API.
+type CORS struct {
+	// AllowedOrigins lists origins ("https://app.example.com"), or "*".
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// Provider configures one upstream.
+type Provider struct {
+	// Type is a protocol type (openai, anthropic, …), a vendor preset
+	// (deepseek, groq, …) or mock. Default: the provider's id, when that is
+	// a known type.
+	Type string `yaml:"type"`
+	// BaseURL overrides the type's default endpoint. OpenAI-style types
+	// include /v1.
+	BaseURL string `yaml:"base_url"`
+	// APIKey is a single key; APIKeys a pool. Both may be given.
+	APIKey  string   `yaml:"api_key"`
+	APIKeys []string `yaml:"api_keys"`
+	// Models lists the models served, as a list of upstream names or a map
+	// of alias to upstream name. Without it, any model name is passed on.
+	Models ModelMap `yaml:"models"`
+	// Headers are added to every upstream request.
+	Headers map[string]string `yaml:"headers"`
+	// Timeout bounds a whole upstream call, stream included. Default 10m.
+	Timeout Duration `yaml:"timeout"`
+	// ConnectTimeout bounds connecting to the upstream. Default 10s.
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// Mock configures a provider of type mock.
+	Mock *Mock `yaml:"mock"`
+}
+
+// Keys returns api_key followed by api_keys.
+func (p *Provider) Keys() []string {
+	var keys []string
+	if p.APIKey != "" {
+		keys = append(keys, p.APIKey)
+	}
+	return append(keys, p.APIKeys...)
+}
+
+// Mock configures the built-in mock upstream.
+type Mock struct {
+	// Latency is the delay before the first token. Default 0.
+	Latency Duration `yaml:"latency"`
+	// TokensPerSecond paces streamed output; 0 means as fast as possible.
+	TokensPerSecond float64 `yaml:"tokens_per_second"`
+	// OutputTokens is how many tokens generated answers have. Default 16.
+	OutputTokens int `yaml:"output_tokens"`
+}
+
+// Route spreads a model alias over several targets.
+type Route struct {
+	// Targets are tried by priority (higher first), spread by weight
+	// within a priority.
+	Targets []Target `yaml:"targets"`
+	// Fallbacks are model names tried, in order, after every target failed.
+	Fallbacks []string `yaml:"fallbacks"`
+}
+
+// Target is one model of a route.
+type Target struct {
+	// Model is a provider/model name.
+	Model string `yaml:"model"`
+	// Weight is the relative share of requests. Default 1.
+	Weight *int `yaml:"weight"`
+	// Priority orders tiers; higher is tried first. Default 0.
+	Priority int `yaml:"priority"`
+}
+
+// ModelMap maps the names clients use to upstream model ids. A YAML list
+// maps each name to itself.
+type ModelMap struct {
+	// Names in configuration order.
+	Names []string
+	// Upstream maps each name to its upstream id.
+	Upstream map[string]string
+}
+
+// Duration is a time.Duration written as "30s", "5m" or a number of seconds.
+type Duration time.Duration
+
+// ByteSize is a size written as a number of bytes or with a unit: "32MiB",
+// "512KB", "1GiB".
+type ByteSize int64
+
+// Defaults applied by Load and FromEnv.
+const (
+	DefaultListen       = "127.0.0.1:8080"
+	DefaultDatabase     = "sqlite://./llmux.db"
+	DefaultMaxBodySize  = 32 << 20
+	DefaultDrainTimeout = 30 * time.Second
+)

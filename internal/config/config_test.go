@@ -1,0 +1,199 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []string // substrings of the error, in order
+	}{
+		{"unknown top-level field", "listn: 1.2.3.4:80\n", []string{"cfg.yaml:1:1: listn: unknown field (did you mean listen?)"}},
+		{"unknown provider field", "providers:\n  openai:\n    bsae_url: https://x\n",
+			[]string{"cfg.yaml:3:5: providers.openai.bsae_url: unknown field (did you mean base_url?)"}},
+		{"wrong type", "providers:\n  openai:\n    api_keys: abc\n",
+			[]string{"cfg.yaml:3:15: providers.openai.api_keys: expected a list, got a scalar"}},
+		{"bad listen", "listen: nowhere\n", []string{"cfg.yaml:1:9: listen: must be host:port"}},
+		{"bad port", "listen: 127.0.0.1:99999\n", []string{"listen: port must be a number"}},
+		{"bad base url", "providers:\n  p:\n    type: openai\n    base_url: api.example.com\n",
+			[]string{"cfg.yaml:4:15: providers.p.base_url: must be an absolute http:// or https:// URL"}},
+		{"credentials in url", "providers:\n  p:\n    base_url: https://u:pw@h/v1\n", []string{"providers.p.base_url: must not contain credentials"}},
+		{"bad provider id", "providers:\n  my.provider:\n    type: openai\n", []string{"providers.my.provider: provider ids may hold only"}},
+		{"duration", "drain_timeout: soon\n", []string{"drain_timeout: expected a duration"}},
+		{"size", "max_body_size: big\n", []string{"max_body_size: expected a size"}},
+		{"bool", "log_content: maybe\n", []string{"log_content: expected true or false"}},
+		{"log level", "log_level: loud\n", []string{"log_level: must be debug, info, warn or error"}},
+		{"route without targets", "routes:\n  smart: {}\n", []string{"routes.smart.targets: a route needs at least one target"}},
+		{"route target unqualified", "routes:\n  smart:\n    targets: [{model: gpt-4o}]\n", []string{"routes.smart.targets[0].model: must be provider/model"}},
+		{"negative weight", "routes:\n  s:\n    targets: [{model: a/b, weight: -1}]\n", []string{"routes.s.targets[0].weight: must not be negative"}},
+		{"duplicate key", "listen: a:1\nlisten: b:2\n", []string{"cfg.yaml:2:1: listen: field given twice"}},
+		{"model listed twice", "providers:\n  p:\n    models: [a, a]\n", []string{"providers.p.models[1]: model \"a\" listed twice"}},
+		{"mock options on other type", "providers:\n  p:\n    type: openai\n    mock: {latency: 1s}\n", []string{"providers.p.mock: only for providers of type mock"}},
+		{"cors origin", "cors:\n  allowed_origins: [example.com]\n", []string{"cors.allowed_origins[0]: must be an origin"}},
+		{"empty file", "", []string{"the file is empty"}},
+		{"not yaml", "{{{", []string{"not valid YAML or JSON"}},
+		{"several errors at once", "listn: x\nlog_levl: loud\n", []string{"listn: unknown field", "log_levl: unknown field (did you mean log_level?)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("cfg.yaml", []byte(tt.in), env(nil))
+			if err == nil {
+				t.Fatalf("no error for %q", tt.in)
+			}
+			msg := err.Error()
+			pos := 0
+			for _, w := range tt.want {
+				i := strings.Index(msg[pos:], w)
+				if i < 0 {
+					t.Fatalf("error %q\ndoes not contain %q", msg, w)
+				}
+				pos += i + len(w)
+			}
+		})
+	}
+}
+
+func TestParseFull(t *testing.T) {
+	in := `
+listen: 0.0.0.0:9000
+admin_key: ${ADMIN}
+keys: [ "${LLMUX_KEY}", "${MISSING}" ]
+log_content: true
+max_body_size: 1MiB
+drain_timeout: 45s
+providers:
+  openai:
+    type: openai
+    base_url: https://api.openai.com/v1
+    api_keys: [ "${OPENAI_API_KEY}" ]
+    models: [ gpt-4o-mini, gpt-4.1 ]
+  claude:
+    type: anthropic
+    api_key: ${ANTHROPIC_API_KEY:-fallback}
+    models: { sonnet: claude-sonnet-4-5 }
+  local:
+    type: mock
+    mock: { latency: 250ms, tokens_per_second: 40, output_tokens: 100 }
+routes:
+  smart:
+    targets: [ { model: claude/sonnet, weight: 3 }, { model: openai/gpt-4.1, weight: 1, priority: 1 } ]
+    fallbacks: [ openai/gpt-4o-mini ]
+`
+	cfg, err := Parse("llmux.yaml", []byte(in), env(map[string]string{
+		"ADMIN": "adm", "LLMUX_KEY": "k1", "OPENAI_API_KEY": "sk-1",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "0.0.0.0:9000" || cfg.AdminKey != "adm" || !cfg.LogContent {
+		t.Errorf("top level = %+v", cfg)
+	}
+	if len(cfg.Keys) != 1 || cfg.Keys[0] != "k1" {
+		t.Errorf("keys = %q (the unset one must be dropped)", cfg.Keys)
+	}
+	if len(cfg.Warnings) == 0 || !strings.Contains(strings.Join(cfg.Warnings, "\n"), "MISSING is not set") {
+		t.Errorf("warnings = %q", cfg.Warnings)
+	}
+	if cfg.MaxBodySize != 1<<20 || cfg.DrainTimeout.Std() != 45*time.Second {
+		t.Errorf("size/drain = %d %v", cfg.MaxBodySize, cfg.DrainTimeout)
+	}
+	oa := cfg.Providers["openai"]
+	if got := oa.Keys(); len(got) != 1 || got[0] != "sk-1" {
+		t.Errorf("openai keys = %q", got)
+	}
+	if strings.Join(oa.Models.Names, ",") != "gpt-4o-mini,gpt-4.1" || oa.Models.Upstream["gpt-4.1"] != "gpt-4.1" {
+		t.Errorf("openai models = %+v", oa.Models)
+	}
+	cl := cfg.Providers["claude"]
+	if cl.APIKey != "fallback" || cl.Models.Upstream["sonnet"] != "claude-sonnet-4-5" {
+		t.Errorf("claude = %+v", cl)
+	}
+	m := cfg.Providers["local"].Mock
+	if m.Latency.Std() != 250*time.Millisecond || m.TokensPerSecond != 40 || m.OutputTokens != 100 {
+		t.Errorf("mock = %+v", m)
+	}
+	r := cfg.Routes["smart"]
+	if len(r.Targets) != 2 || *r.Targets[0].Weight != 3 || r.Targets[1].Priority != 1 || r.Fallbacks[0] != "openai/gpt-4o-mini" {
+		t.Errorf("route = %+v", r)
+	}
+	if e := cfg.Errorf("providers.openai.base_url", "x"); e.Line != 11 {
+		t.Errorf("Errorf position = %d, want line 11", e.Line)
+	}
+}
+
+func TestParseJSON(t *testing.T) {
+	cfg, err := Parse("llmux.json", []byte(`{"listen":"127.0.0.1:1","providers":{"deepseek":{"api_key":"k"}}}`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Providers["deepseek"].Type != "deepseek" {
+		t.Errorf("type defaults to the id, got %q", cfg.Providers["deepseek"].Type)
+	}
+}
+
+func TestExpand(t *testing.T) {
+	e := env(map[string]string{"A": "1", "EMPTY": ""})
+	tests := []struct{ in, want, unset string }{
+		{"plain", "plain", ""},
+		{"${A}", "1", ""},
+		{"x${A}y${A}", "x1y1", ""},
+		{"${B:-def}", "def", ""},
+		{"${EMPTY:-def}", "def", ""},
+		{"${EMPTY}", "", ""},
+		{"${B}", "", "B"},
+		{"$$A and $A", "$A and $A", ""},
+		{"${unterminated", "${unterminated", ""},
+	}
+	for _, tt := range tests {
+		got, unset := expand(tt.in, e)
+		if got != tt.want || strings.Join(unset, ",") != tt.unset {
+			t.Errorf("expand(%q) = %q %q, want %q %q", tt.in, got, unset, tt.want, tt.unset)
+		}
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	table := []EnvProvider{
+		{ID: "openai", KeyEnv: []string{"OPENAI_API_KEY"}},
+		{ID: "groq", KeyEnv: []string{"GROQ_API_KEY"}},
+		{ID: "ollama", Type: "ollama-openai", BaseURLEnv: "OLLAMA_BASE_URL", BaseURLSuffix: "/v1"},
+	}
+	cfg, err := FromEnv(table, env(map[string]string{
+		"OPENAI_API_KEY": "sk-x", "OLLAMA_BASE_URL": "http://localhost:11434/", "LLMUX_KEYS": "a, b,",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.ProviderIDs(), ","); got != "ollama,openai" {
+		t.Fatalf("providers = %s", got)
+	}
+	if p := cfg.Providers["ollama"]; p.Type != "ollama-openai" || p.BaseURL != "http://localhost:11434/v1" {
+		t.Errorf("ollama = %+v", p)
+	}
+	if strings.Join(cfg.Keys, ",") != "a,b" || cfg.Listen != DefaultListen || cfg.Database != DefaultDatabase {
+		t.Errorf("cfg = %+v", cfg)
+	}
+}
+
+func TestLoadNamesTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "llmux.yaml")
+	if err := os.WriteFile(path, []byte("providers:\n  x:\n    timeout: forever\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), path+":3:14: providers.x.timeout: expected a duration") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,194 @@
+package sse
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+type wantEvent struct{ name, data string }
+
+func readAll(t *testing.T, r io.Reader) []wantEvent {
+	t.Helper()
+	sr := NewReader(r)
+	var got []wantEvent
+	for {
+		ev, err := sr.Next()
+		if errors.Is(err, io.EOF) {
+			return got
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		got = append(got, wantEvent{string(ev.Name), string(ev.Data)})
+	}
+}
+
+func TestReader(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		want  []wantEvent
+	}{
+		{"lf", "data: a\n\ndata: b\n\n", []wantEvent{{"", "a"}, {"", "b"}}},
+		{"crlf", "data: a\r\n\r\ndata: b\r\n\r\n", []wantEvent{{"", "a"}, {"", "b"}}},
+		{"cr only", "data: a\r\rdata: b\r\r", []wantEvent{{"", "a"}, {"", "b"}}},
+		{"named", "event: message_start\ndata: {}\n\n", []wantEvent{{"message_start", "{}"}}},
+		{"multi data lines", "data: a\ndata: b\ndata: c\n\n", []wantEvent{{"", "a\nb\nc"}}},
+		{"comments and blanks skipped", ": ping\n\n\n\ndata: x\n\n", []wantEvent{{"", "x"}}},
+		{"no space after colon", "data:x\n\n", []wantEvent{{"", "x"}}},
+		{"only one space stripped", "data:  x\n\n", []wantEvent{{"", " x"}}},
+		{"unknown field ignored", "id: 7\nretry: 10\ndata: x\n\n", []wantEvent{{"", "x"}}},
+		{"field without colon", "data\n\n", []wantEvent{{"", ""}}},
+		{"last event without blank line", "data: a\n\ndata: [DONE]", []wantEvent{{"", "a"}, {"", "[DONE]"}}},
+		{"last event with one newline", "data: a\n", []wantEvent{{"", "a"}}},
+		{"empty input", "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, mode := range []string{"whole", "onebyte"} {
+				var r io.Reader = strings.NewReader(tt.input)
+				if mode == "onebyte" {
+					r = iotest.OneByteReader(r)
+				}
+				got := readAll(t, r)
+				if len(got) != len(tt.want) {
+					t.Fatalf("%s: got %d events %q, want %q", mode, len(got), got, tt.want)
+				}
+				for i := range got {
+					if got[i] != tt.want[i] {
+						t.Errorf("%s: event %d = %q, want %q", mode, i, got[i], tt.want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestReaderRawIsExactBytes(t *testing.T) {
+	in := "event: a\r\ndata: 1\r\n\r\n: comment\ndata: 2\n\n"
+	sr := NewReader(iotest.HalfReader(strings.NewReader(in)))
+	var raw strings.Builder
+	for {
+		ev, err := sr.Next()
+		if err != nil {
+			break
+		}
+		raw.Write(ev.Raw)
+	}
+	if raw.String() != in {
+		t.Fatalf("concatenated Raw = %q, want %q", raw.String(), in)
+	}
+}
+
+func TestReaderLargeEvent(t *testing.T) {
+	big := strings.Repeat("x", 200<<10) // beyond bufio.Scanner's 64 KiB
+	got := readAll(t, strings.NewReader("data: "+big+"\n\n"))
+	if len(got) != 1 || got[0].data != big {
+		t.Fatalf("large event not returned whole")
+	}
+}
+
+func TestReaderMaxEventSize(t *testing.T) {
+	sr := NewReader(strings.NewReader("data: " + strings.Repeat("x", 10000) + "\n\n"))
+	sr.SetMaxEventSize(4096)
+	if _, err := sr.Next(); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+}
+
+func TestReaderReadError(t *testing.T) {
+	boom := errors.New("connection reset")
+	r := io.MultiReader(strings.NewReader("data: a\n\ndata: partial"), iotest.ErrReader(boom))
+	sr := NewReader(r)
+	if ev, err := sr.Next(); err != nil || string(ev.Data) != "a" {
+		t.Fatalf("first event = %q, %v", ev.Data, err)
+	}
+	if _, err := sr.Next(); !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the read error (a partial event is not dispatched on a broken connection)", err)
+	}
+}
+
+func TestLineReader(t *testing.T) {
+	in := "{\"a\":1}\n\n{\"b\":2}\r\n  \n{\"c\":3}"
+	lr := NewLineReader(iotest.OneByteReader(strings.NewReader(in)))
+	var got []string
+	for {
+		line, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(line))
+	}
+	want := []string{`{"a":1}`, `{"b":2}`, `{"c":3}`}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestAppendEvent(t *testing.T) {
+	got := string(AppendEvent(nil, "ping", []byte("a\nb")))
+	want := "event: ping\ndata: a\ndata: b\n\n"
+	if got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	ev := readAll(t, strings.NewReader(got))
+	if len(ev) != 1 || ev[0].data != "a\nb" || ev[0].name != "ping" {
+		t.Fatalf("round trip = %q", ev)
+	}
+}
+
+// TestRecordedStreams parses every recorded provider stream: each event must
+// carry JSON data (or OpenAI's [DONE]).
+func TestRecordedStreams(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/fixtures/*/*.sse")
+	if len(files) == 0 {
+		t.Fatal("no recorded streams found under testdata/fixtures")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := readAll(t, strings.NewReader(string(b)))
+		if len(evs) == 0 {
+			t.Errorf("%s: no events", f)
+		}
+		for i, ev := range evs {
+			if ev.data != "[DONE]" && !strings.HasPrefix(ev.data, "{") {
+				t.Errorf("%s: event %d data %.40q is not JSON", f, i, ev.data)
+			}
+		}
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add([]byte("data: a\n\n"))
+	f.Add([]byte("event: x\r\ndata: {}\r\n\r\n"))
+	f.Add([]byte(": c\rdata: 1\r\r"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		sr := NewReader(iotest.HalfReader(strings.NewReader(string(in))))
+		sr.SetMaxEventSize(1 << 12)
+		total := 0
+		for i := 0; i < 10000; i++ {
+			ev, err := sr.Next()
+			if err != nil {
+				break
+			}
+			total += len(ev.Raw)
+			if len(ev.Raw) == 0 {
+				t.Fatal("event with empty Raw")
+			}
+		}
+		if total > len(in) {
+			t.Fatalf("Raw bytes %d exceed input %d", total, len(in))
+		}
+	})
+}

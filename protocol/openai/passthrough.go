@@ -1,0 +1,293 @@
+package openai
+
+import (
+	"bytes"
+	"errors"
+	"io"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/llmux/llmux/internal/rawjson"
+	"github.com/llmux/llmux/internal/sse"
+	"github.com/llmux/llmux/llm"
+	"github.com/llmux/llmux/protocol"
+)
+
+// routed lists the members passthrough reads or rewrites. A body that
+// repeats one of them (possibly spelled with escapes) is refused: the
+// gateway and the upstream could otherwise disagree on which copy counts,
+// for example routing and billing one model while the upstream serves
+// another.
+var routed = [...]string{"model", "stream", "stream_options"}
+
+// PeekRequest reads model, stream and stream_options.include_usage from a
+// raw Chat Completions body, validating its JSON syntax and the types of the
+// members it reads.
+func (Protocol) PeekRequest(body []byte) (protocol.Peek, error) {
+	var buf [24]rawjson.Member
+	ms, err := members(body, buf[:0])
+	if err != nil {
+		return protocol.Peek{}, err
+	}
+	var p protocol.Peek
+	var seen [len(routed)]bool
+	hasModel, hasMessages := false, false
+	for i := range ms {
+		m := &ms[i]
+		key := keyOf(m)
+		for k, name := range routed {
+			if key == name {
+				if seen[k] {
+					return p, llm.InvalidParam(name, "%s: the member appears more than once", name)
+				}
+				seen[k] = true
+			}
+		}
+		v := m.Value(body)
+		switch key {
+		case "model":
+			s, err := rawjson.String(v)
+			if err != nil {
+				return p, llm.InvalidParam("model", "model: expected a string, got %s", rawjson.Kind(v))
+			}
+			p.Model, hasModel = s, true
+		case "stream":
+			if rawjson.Kind(v) == "null" {
+				continue
+			}
+			b, ok := rawjson.Bool(v)
+			if !ok {
+				return p, llm.InvalidParam("stream", "stream: expected a boolean, got %s", rawjson.Kind(v))
+			}
+			p.Stream = b
+		case "stream_options":
+			switch rawjson.Kind(v) {
+			case "null":
+			case "object":
+				iu, found, _ := rawjson.Find(v, "include_usage")
+				if found && rawjson.Kind(iu) != "null" {
+					b, ok := rawjson.Bool(iu)
+					if !ok {
+						return p, llm.InvalidParam("stream_options.include_usage", "stream_options.include_usage: expected a boolean, got %s", rawjson.Kind(iu))
+					}
+					p.StreamUsage = b
+				}
+			default:
+				return p, llm.InvalidParam("stream_options", "stream_options: expected an object, got %s", rawjson.Kind(v))
+			}
+		case "messages":
+			if rawjson.Kind(v) != "array" {
+				return p, llm.InvalidParam("messages", "messages: expected an array, got %s", rawjson.Kind(v))
+			}
+			hasMessages = len(bytes.TrimSpace(v[1:len(v)-1])) > 0
+		}
+	}
+	if !hasModel || p.Model == "" {
+		return p, llm.InvalidParam("model", "model: you must provide a model parameter")
+	}
+	if !hasMessages {
+		return p, llm.InvalidParam("messages", "messages: at least one message is required")
+	}
+	return p, nil
+}
+
+// members scans a request body, turning syntax errors into a 400.
+func members(body []byte, dst []rawjson.Member) ([]rawjson.Member, error) {
+	ms, err := rawjson.Members(body, dst)
+	if err != nil {
+		if errors.Is(err, rawjson.ErrNotObject) {
+			return nil, &llm.Error{Kind: llm.KindInvalidRequest, Message: "the request body must be a JSON object"}
+		}
+		return nil, &llm.Error{Kind: llm.KindInvalidRequest, Message: "the request body is not valid JSON: " + err.Error(), Cause: err}
+	}
+	return ms, nil
+}
+
+// keyOf returns a member's name, decoding escapes when there are any.
+func keyOf(m *rawjson.Member) string {
+	if bytes.IndexByte(m.Key, '\\') < 0 {
+		return string(m.Key)
+	}
+	s, err := rawjson.String(append(append([]byte{'"'}, m.Key...), '"'))
+	if err != nil {
+		return string(m.Key)
+	}
+	return s
+}
+
+// RewriteRequest sets the upstream model, makes a stream report usage,
+// and drops or renames the fields the upstream does not accept. All other
+// bytes of the body are kept.
+func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, error) {
+	var buf [24]rawjson.Member
+	ms, err := members(body, buf[:0])
+	if err != nil {
+		return nil, err
+	}
+	edits := make([]rawjson.Edit, 0, 4+len(rw.Drop)+len(rw.Rename))
+	if rw.Model != "" {
+		edits = append(edits, rawjson.Edit{Key: "model", Value: rawjson.AppendString(nil, rw.Model)})
+	}
+	present := func(name string) int {
+		for i := range ms {
+			if ms[i].KeyIs(name) {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, name := range rw.Drop {
+		edits = append(edits, rawjson.Edit{Key: name, Delete: true})
+	}
+	dropped := func(name string) bool {
+		for _, d := range rw.Drop {
+			if d == name {
+				return true
+			}
+		}
+		return false
+	}
+	if rw.StreamUsage && !dropped("stream_options") {
+		if i := present("stream"); i >= 0 {
+			if b, _ := rawjson.Bool(ms[i].Value(body)); b {
+				edits = append(edits, rawjson.Edit{Key: "stream_options", Value: withIncludeUsage(ms, body, present("stream_options"))})
+			}
+		}
+	}
+	for from, to := range rw.Rename {
+		switch {
+		case present(from) < 0:
+		case present(to) >= 0:
+			edits = append(edits, rawjson.Edit{Key: from, Delete: true})
+		default:
+			edits = append(edits, rawjson.Edit{Key: from, Rename: to})
+		}
+	}
+	return rawjson.Apply(dst, body, ms, edits), nil
+}
+
+// withIncludeUsage returns stream_options with include_usage set to true,
+// keeping its other members.
+func withIncludeUsage(ms []rawjson.Member, body []byte, i int) []byte {
+	if i < 0 {
+		return []byte(`{"include_usage":true}`)
+	}
+	v := ms[i].Value(body)
+	if rawjson.Kind(v) != "object" {
+		return []byte(`{"include_usage":true}`)
+	}
+	inner, err := rawjson.Members(v, nil)
+	if err != nil {
+		return []byte(`{"include_usage":true}`)
+	}
+	return rawjson.Apply(nil, v, inner, []rawjson.Edit{{Key: "include_usage", Value: []byte("true")}})
+}
+
+// TapResponse reads the usage of a complete chat.completion body.
+func (Protocol) TapResponse(body []byte) (llm.Usage, bool) {
+	v, found, err := rawjson.Find(body, "usage")
+	if err != nil || !found || rawjson.Kind(v) != "object" {
+		return llm.Usage{}, false
+	}
+	var u usage
+	if json.Unmarshal(v, &u) != nil {
+		return llm.Usage{}, false
+	}
+	return decodeUsage(&u), true
+}
+
+// NewRelay returns the relay for one streamed passthrough response.
+func (Protocol) NewRelay(p protocol.Peek) protocol.Relay {
+	return &relay{clientUsage: p.StreamUsage}
+}
+
+type relay struct {
+	clientUsage bool
+	usage       llm.Usage
+	hasUsage    bool
+	finished    bool
+	chunk       chunk
+}
+
+var (
+	doneData   = []byte("[DONE]")
+	usageMark  = []byte(`"usage":{`)
+	finishMark = []byte(`"finish_reason":"`)
+	errorMark  = []byte(`"error"`)
+)
+
+// Copy relays SSE events as they arrive. Only chunks holding usage or an
+// error are decoded; every other chunk is forwarded byte for byte after a
+// substring check.
+func (r *relay) Copy(dst io.Writer, flush func() error, src io.Reader) error {
+	rd := sse.NewReader(src)
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				if r.finished {
+					return nil
+				}
+				return &llm.Error{Kind: llm.KindUpstream, Message: "the upstream stream ended before the answer was complete"}
+			}
+			return &llm.Error{Kind: llm.KindUpstream, Message: "reading the upstream stream failed", Cause: err}
+		}
+		data := ev.Data
+		if bytes.Equal(bytes.TrimSpace(data), doneData) {
+			if _, err := dst.Write(ev.Raw); err != nil {
+				return err
+			}
+			return flush()
+		}
+		if bytes.Contains(data, finishMark) {
+			r.finished = true
+		}
+		if bytes.Contains(data, usageMark) || bytes.Contains(data, errorMark) {
+			hide, err := r.inspect(data)
+			if err != nil {
+				return err
+			}
+			if hide {
+				continue
+			}
+		}
+		if _, err := dst.Write(ev.Raw); err != nil {
+			return err
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+}
+
+// inspect decodes a chunk that carries usage or an error. It reports
+// whether the chunk exists only because the gateway asked for usage.
+func (r *relay) inspect(data []byte) (hide bool, err error) {
+	c := &r.chunk
+	*c = chunk{}
+	if json.Unmarshal(data, c) != nil {
+		return false, nil // not ours to judge: forward as is
+	}
+	if c.Error != nil {
+		return true, streamError(c.Error)
+	}
+	var u *usage
+	switch {
+	case c.Usage != nil:
+		u = c.Usage
+	case c.XGroq != nil && c.XGroq.Usage != nil:
+		u = c.XGroq.Usage
+	default:
+		for i := range c.Choices {
+			if c.Choices[i].Usage != nil {
+				u = c.Choices[i].Usage
+			}
+		}
+	}
+	if u != nil {
+		r.usage, r.hasUsage = decodeUsage(u), true
+	}
+	return c.Usage != nil && len(c.Choices) == 0 && !r.clientUsage, nil
+}
+
+func (r *relay) Usage() (llm.Usage, bool) { return r.usage, r.hasUsage }
