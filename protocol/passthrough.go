@@ -48,6 +48,11 @@ type Rewrite struct {
 	Drop []string
 	// Rename maps top-level field names to the upstream's names.
 	Rename map[string]string
+	// Refuse lists top-level fields the upstream cannot honour: a body that
+	// sets one (to anything but null) is refused with a 400 naming it.
+	Refuse []string
+	// Upstream names the upstream in such a refusal.
+	Upstream string
 }
 
 // Relay copies one upstream stream to the client frame by frame.

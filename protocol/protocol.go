@@ -113,3 +113,31 @@ type ModelListEgress interface {
 	ModelsEndpoint() string
 	DecodeModels(body []byte) ([]llm.Model, error)
 }
+
+// Op is an operation an ingress route serves.
+type Op string
+
+// Operations the gateway knows how to serve.
+const (
+	OpChat       Op = "chat"
+	OpEmbeddings Op = "embeddings"
+	OpModels     Op = "models"
+)
+
+// Route is one HTTP path of an ingress protocol.
+type Route struct {
+	// Method is GET or POST.
+	Method string
+	// Path is the path under the gateway's root, e.g. "/v1/chat/completions".
+	Path string
+	// Op is what the path does.
+	Op Op
+}
+
+// Routed is an optional Ingress capability: the HTTP paths the protocol
+// serves, and the prefixes (e.g. "/openai") under which they are served
+// again, for clients configured with a per-protocol base URL.
+type Routed interface {
+	Routes() []Route
+	Prefixes() []string
+}

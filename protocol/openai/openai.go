@@ -44,6 +44,7 @@ var (
 	_ protocol.EmbeddingEgress  = Protocol{}
 	_ protocol.ModelListIngress = Protocol{}
 	_ protocol.ModelListEgress  = Protocol{}
+	_ protocol.Routed           = Protocol{}
 )
 
 const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -58,3 +59,19 @@ func newID(prefix string) string {
 	}
 	return string(b)
 }
+
+// Routes returns the OpenAI paths, with and without /v1 (clients configured
+// with a base URL that lacks it send the short form).
+func (Protocol) Routes() []protocol.Route {
+	return []protocol.Route{
+		{Method: "POST", Path: "/v1/chat/completions", Op: protocol.OpChat},
+		{Method: "POST", Path: "/v1/embeddings", Op: protocol.OpEmbeddings},
+		{Method: "GET", Path: "/v1/models", Op: protocol.OpModels},
+		{Method: "POST", Path: "/chat/completions", Op: protocol.OpChat},
+		{Method: "POST", Path: "/embeddings", Op: protocol.OpEmbeddings},
+		{Method: "GET", Path: "/models", Op: protocol.OpModels},
+	}
+}
+
+// Prefixes returns "/openai": the same paths are served under it.
+func (Protocol) Prefixes() []string { return []string{"/openai"} }

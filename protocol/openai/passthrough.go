@@ -136,6 +136,11 @@ func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, e
 		}
 		return -1
 	}
+	for _, name := range rw.Refuse {
+		if i := present(name); i >= 0 && rawjson.Kind(ms[i].Value(body)) != "null" {
+			return nil, llm.InvalidParam(name, "%s: not supported by the upstream %s", name, rw.Upstream)
+		}
+	}
 	for _, name := range rw.Drop {
 		edits = append(edits, rawjson.Edit{Key: name, Delete: true})
 	}

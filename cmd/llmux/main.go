@@ -1,0 +1,170 @@
+// Command llmux is a self-hosted LLM API gateway: one base URL and one key
+// in front of every model, whatever protocol the client speaks.
+//
+// This package is wiring only: flags → configuration → server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/gateway"
+	"github.com/llmux/llmux/internal/provider"
+	"github.com/llmux/llmux/internal/version"
+	"github.com/llmux/llmux/protocol/all"
+)
+
+const usage = `llmux — one OpenAI-, Anthropic-, Gemini- and Ollama-compatible endpoint for every LLM provider.
+
+Usage:
+  llmux serve [--config FILE] [--listen ADDR]   start the gateway
+  llmux version                                 print the version
+
+With no configuration file (--config or $LLMUX_CONFIG), llmux enables the
+providers whose keys are in the environment (OPENAI_API_KEY, DEEPSEEK_API_KEY,
+GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, OPENROUTER_API_KEY, OLLAMA_BASE_URL, …)
+plus the built-in mock provider, and listens on 127.0.0.1:8080.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		if err := serve(ctx, args[1:], stderr); err != nil {
+			fmt.Fprintln(stderr, "llmux:", err)
+			return 1
+		}
+		return 0
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "llmux %s (%s %s/%s)\n", version.String(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "llmux: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configFlag := fs.String("config", "", "configuration file (YAML or JSON); default $LLMUX_CONFIG")
+	listen := fs.String("listen", "", "address to listen on, host:port (overrides the configuration)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := loadConfig(config.ConfigPath(*configFlag))
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	log := newLogger(cfg, stderr)
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration", "warning", w)
+	}
+	if err := gateway.CheckListen(cfg, cfg.Listen); err != nil {
+		return err
+	}
+	srv, err := gateway.New(cfg, gateway.Options{Registry: all.Registry(), Logger: log})
+	if err != nil {
+		return fmt.Errorf("configuration is not valid:\n%w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	banner(stderr, cfg, srv, ln.Addr().String())
+	return srv.Run(ctx, ln, cfg.DrainTimeout.Std())
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.FromEnv(provider.EnvTable(), config.Getenv)
+	}
+	cfg, err := config.Load(path)
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		return nil, fmt.Errorf("configuration is not valid:\n%w", err)
+	}
+	return cfg, err
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.LogFormat
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// banner tells a first-time user what is running and how to call it.
+func banner(w io.Writer, cfg *config.Config, srv *gateway.Server, addr string) {
+	ids := srv.Providers()
+	sort.Strings(ids)
+	for i, id := range ids {
+		if id == provider.MockType && cfg.Providers[id] == nil {
+			ids[i] = id + " (built in)"
+		}
+	}
+	source := "environment variables (no configuration file)"
+	if cfg.File != "" {
+		source = cfg.File
+	}
+	auth := fmt.Sprintf("%d client key(s) configured", len(cfg.Keys))
+	keyHeader := ""
+	if len(cfg.Keys) == 0 {
+		auth = "no client keys configured: serving this machine only"
+	} else {
+		keyHeader = ` -H "Authorization: Bearer $LLMUX_KEY"`
+	}
+	host := addr
+	if h, port, err := net.SplitHostPort(addr); err == nil && (h == "0.0.0.0" || h == "::" || h == "") {
+		host = net.JoinHostPort("127.0.0.1", port)
+	}
+	fmt.Fprintf(w, `llmux %s listening on http://%s
+  configuration: %s
+  providers:     %s
+  auth:          %s
+  try it:
+    curl http://%s/v1/chat/completions -H 'Content-Type: application/json'%s \
+      -d '{"model":"mock/echo","messages":[{"role":"user","content":"Hello, llmux!"}]}'
+`, version.String(), addr, source, strings.Join(ids, ", "), auth, host, keyHeader)
+}

@@ -1,0 +1,133 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/llmux/llmux/internal/provider"
+	"github.com/llmux/llmux/internal/router"
+	"github.com/llmux/llmux/llm"
+	"github.com/llmux/llmux/protocol"
+)
+
+// embeddings serves an embeddings request: decoded, routed, and sent to
+// the first candidate that computes embeddings.
+func (s *Server) embeddings(ing protocol.Ingress, ei protocol.EmbeddingIngress) handler {
+	return func(w *responseWriter, r *http.Request, rc *reqCtx) error {
+		bp, err := readBody(w, r, rc.st.maxBody)
+		if err != nil {
+			return err
+		}
+		defer putBody(bp)
+		req, err := ei.DecodeEmbeddingRequest(*bp)
+		if err != nil {
+			return err
+		}
+		rc.model = req.Model
+		cands, err := rc.st.router.Resolve(req.Model)
+		if err != nil {
+			return err
+		}
+		return s.attempt(w, r, rc, cands, func(c router.Candidate, prov provider.Provider) (bool, error) {
+			emb, ok := prov.(provider.Embedder)
+			if !ok {
+				return false, llm.InvalidParam("model", "The model `%s` does not support embeddings.", req.Model)
+			}
+			resp, err := emb.Embed(r.Context(), req, c.Model)
+			if err != nil {
+				return false, err
+			}
+			rc.usage, rc.hasUsage = resp.Usage, true
+			var buf bytes.Buffer
+			if err := ei.EncodeEmbeddingResponse(&buf, req, resp); err != nil {
+				return false, &llm.Error{Kind: llm.KindInternal, Message: "encoding the response failed", Cause: err}
+			}
+			h := w.Header()
+			h.Set("Content-Type", "application/json")
+			routed(h, rc)
+			w.WriteHeader(http.StatusOK)
+			w.Write(buf.Bytes())
+			return true, nil
+		})
+	}
+}
+
+// listModels lists every model name a client may use: routes, configured
+// provider models, unambiguous bare names, and, for providers configured
+// without a model list, what their upstream lists (cached).
+func (s *Server) listModels(ml protocol.ModelListIngress) handler {
+	return func(w *responseWriter, r *http.Request, rc *reqCtx) error {
+		models := rc.st.router.Models()
+		ids := make([]string, 0, len(rc.st.providers))
+		for id := range rc.st.providers {
+			if rc.st.router.Wildcard(id) {
+				ids = append(ids, id)
+			}
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			lister, ok := rc.st.providers[id].(provider.ModelLister)
+			if !ok {
+				continue
+			}
+			for _, m := range rc.st.models.get(r.Context(), s, id, lister) {
+				models = append(models, llm.Model{ID: id + "/" + m.ID, OwnedBy: id, Created: m.Created})
+			}
+		}
+		var buf bytes.Buffer
+		if err := ml.EncodeModels(&buf, models); err != nil {
+			return &llm.Error{Kind: llm.KindInternal, Message: "encoding the model list failed", Cause: err}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(buf.Bytes())
+		return nil
+	}
+}
+
+// modelCache keeps upstream model lists for a while; a failed listing is
+// retried sooner.
+type modelCache struct {
+	mu      sync.Mutex
+	entries map[string]*modelEntry
+}
+
+type modelEntry struct {
+	mu      sync.Mutex
+	models  []llm.Model
+	expires time.Time
+}
+
+const (
+	modelListTTL      = 10 * time.Minute
+	modelListRetryTTL = 30 * time.Second
+	modelListTimeout  = 5 * time.Second
+)
+
+func (c *modelCache) get(ctx context.Context, s *Server, id string, lister provider.ModelLister) []llm.Model {
+	c.mu.Lock()
+	e := c.entries[id]
+	if e == nil {
+		e = &modelEntry{}
+		c.entries[id] = e
+	}
+	c.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if time.Now().Before(e.expires) {
+		return e.models
+	}
+	ctx, cancel := context.WithTimeout(ctx, modelListTimeout)
+	defer cancel()
+	models, err := lister.ListModels(ctx)
+	if err != nil {
+		s.log.Warn("listing upstream models failed", "provider", id, "error", llm.AsError(err).Message)
+		e.expires = time.Now().Add(modelListRetryTTL)
+		return e.models
+	}
+	e.models, e.expires = models, time.Now().Add(modelListTTL)
+	return models
+}

@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/llmux/llmux/internal/provider"
+	"github.com/llmux/llmux/internal/router"
+	"github.com/llmux/llmux/llm"
+)
+
+// maxPassthroughBody bounds a non-streamed upstream answer held in memory
+// for usage tapping.
+const maxPassthroughBody = 64 << 20
+
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// passthrough serves one attempt by forwarding the client's body to an
+// upstream of the same protocol, with only the model (and the vendor's
+// documented quirks) changed, and relaying the answer while tapping usage.
+func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *chatCall,
+	cand router.Candidate, ptp provider.Passthrougher) (bool, error) {
+	op := outPool.Get().(*[]byte)
+	defer func() {
+		if cap(*op) <= maxPooledBody {
+			*op = (*op)[:0]
+			outPool.Put(op)
+		}
+	}()
+	out, err := c.pt.RewriteRequest((*op)[:0], c.body, ptp.Rewrite(cand.Model))
+	if err != nil {
+		return false, err
+	}
+	*op = out
+	resp, err := ptp.Forward(r.Context(), &provider.Forward{Model: cand.Model, Stream: c.peek.Stream, Body: out})
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if up := resp.Header.Get("X-Request-Id"); up != "" {
+		w.Header().Set("X-Llmux-Upstream-Request-Id", up)
+	}
+
+	if !c.peek.Stream {
+		data, err := readAllLimited(resp.Body, maxPassthroughBody)
+		if err != nil {
+			return false, &llm.Error{Kind: llm.KindUpstream, Message: "reading the upstream response failed", Cause: err}
+		}
+		if u, ok := c.pt.TapResponse(data); ok {
+			rc.usage, rc.hasUsage = u, true
+		}
+		h := w.Header()
+		h.Set("Content-Type", contentType(resp.Header, "application/json"))
+		routed(h, rc)
+		w.WriteHeader(http.StatusOK)
+		_, err = w.Write(data)
+		return true, ignoreWriteError(err)
+	}
+
+	relay := c.pt.NewRelay(c.peek)
+	lw := &lazyWriter{w: w, commit: func() {
+		h := w.Header()
+		streamHeaders(h, contentType(resp.Header, "text/event-stream"))
+		routed(h, rc)
+		w.WriteHeader(http.StatusOK)
+	}, rc: rc}
+	err = relay.Copy(lw, w.Flush, resp.Body)
+	if u, ok := relay.Usage(); ok {
+		rc.usage, rc.hasUsage = u, true
+	}
+	if err == nil {
+		return true, nil
+	}
+	if !lw.started {
+		return false, err
+	}
+	if r.Context().Err() != nil {
+		return true, llm.AsError(r.Context().Err())
+	}
+	s.log.Warn("upstream stream failed", "request_id", rc.id, "provider", rc.provider, "error", err)
+	enc := c.ing.NewStreamEncoder(flushWriter{w}, &llm.Request{Model: c.peek.Model})
+	enc.Fail(clientError(err))
+	return true, err
+}
+
+// lazyWriter commits the response headers on the first byte, so that a
+// stream that fails before producing anything can still be retried.
+type lazyWriter struct {
+	w       *responseWriter
+	commit  func()
+	started bool
+	rc      *reqCtx
+}
+
+func (l *lazyWriter) Write(b []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.commit()
+		l.rc.ttft = since(l.rc.start)
+	}
+	return l.w.Write(b)
+}
+
+func contentType(h http.Header, def string) string {
+	ct := h.Get("Content-Type")
+	if ct == "" || !strings.HasPrefix(ct, strings.SplitN(def, ";", 2)[0]) {
+		return def
+	}
+	return ct
+}
+
+func readAllLimited(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, io.ErrShortBuffer
+	}
+	return data, nil
+}

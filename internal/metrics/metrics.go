@@ -1,0 +1,94 @@
+// Package metrics defines llmux's Prometheus collectors. Metric names are
+// llmux_<subsystem>_<name>, the subsystem being the package that records
+// them. Every collector lives in one registry owned by a Metrics value (no
+// global registration), so that tests and several servers in one process do
+// not collide.
+//
+// Labels are bounded by configuration: protocol ids, provider ids, upstream
+// model ids of configured providers, and status classes.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the collectors and their registry.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	// Requests counts finished client requests by ingress protocol,
+	// provider ("" when none was reached) and status code.
+	Requests *prometheus.CounterVec
+	// Duration observes request durations in seconds by protocol, provider
+	// and whether the request streamed.
+	Duration *prometheus.HistogramVec
+	// TTFT observes the time to the first streamed token, by provider.
+	TTFT *prometheus.HistogramVec
+	// Tokens counts tokens by provider, upstream model and direction
+	// (input, output, cached, reasoning).
+	Tokens *prometheus.CounterVec
+	// Attempts counts upstream attempts by provider and outcome (ok, or
+	// the error kind).
+	Attempts *prometheus.CounterVec
+	// InFlight is the number of requests being served.
+	InFlight prometheus.Gauge
+}
+
+// New returns a fresh set of collectors, with Go runtime and process
+// collectors included.
+func New() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "llmux_gateway_requests_total", Help: "Client requests served, by ingress protocol, provider and status code.",
+	}, []string{"protocol", "provider", "code"})
+	m.Duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "llmux_gateway_request_duration_seconds", Help: "Time from request to the end of the response.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+	}, []string{"protocol", "provider", "stream"})
+	m.TTFT = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "llmux_gateway_time_to_first_token_seconds", Help: "Time from request to the first streamed token.",
+		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2, 5, 10, 30},
+	}, []string{"provider"})
+	m.Tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "llmux_gateway_tokens_total", Help: "Tokens processed, by provider, upstream model and kind.",
+	}, []string{"provider", "model", "kind"})
+	m.Attempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "llmux_gateway_upstream_attempts_total", Help: "Upstream attempts, by provider and outcome.",
+	}, []string{"provider", "outcome"})
+	m.InFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "llmux_gateway_requests_in_flight", Help: "Requests being served now.",
+	})
+	m.reg.MustRegister(m.Requests, m.Duration, m.TTFT, m.Tokens, m.Attempts, m.InFlight,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Request records one finished request.
+func (m *Metrics) Request(protocol, provider string, code int, stream bool, d time.Duration) {
+	m.Requests.WithLabelValues(protocol, provider, strconv.Itoa(code)).Inc()
+	m.Duration.WithLabelValues(protocol, provider, strconv.FormatBool(stream)).Observe(d.Seconds())
+}
+
+// Usage records the tokens of one request.
+func (m *Metrics) Usage(provider, model string, input, output, cached, reasoning int) {
+	add := func(kind string, n int) {
+		if n > 0 {
+			m.Tokens.WithLabelValues(provider, model, kind).Add(float64(n))
+		}
+	}
+	add("input", input)
+	add("output", output)
+	add("cached", cached)
+	add("reasoning", reasoning)
+}

@@ -1,0 +1,427 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/redact"
+	"github.com/llmux/llmux/llm"
+	"github.com/llmux/llmux/protocol"
+)
+
+// Limits of upstream bodies read into memory.
+const (
+	maxResponseBody = 64 << 20
+	maxErrorBody    = 1 << 20
+)
+
+// Default timeouts of an upstream call.
+const (
+	DefaultTimeout        = 10 * time.Minute
+	DefaultConnectTimeout = 10 * time.Second
+)
+
+// AuthScheme is how a provider's key is sent.
+type AuthScheme string
+
+const (
+	// AuthBearer sends "Authorization: Bearer KEY".
+	AuthBearer AuthScheme = "bearer"
+)
+
+// authorize sets the credentials of an outgoing request.
+func (s AuthScheme) authorize(h http.Header, key string) {
+	if key == "" {
+		return
+	}
+	switch s {
+	case AuthBearer:
+		h.Set("Authorization", "Bearer "+key)
+	}
+}
+
+// HTTP is a provider reached over HTTP with one of the registered
+// protocols.
+type HTTP struct {
+	id       string
+	preset   Preset
+	base     string // base URL without a trailing slash
+	egress   protocol.Egress
+	pass     protocol.Passthrough // nil when the protocol has none
+	keys     []string
+	next     atomic.Uint64 // round-robin position in keys
+	header   http.Header   // static headers from the configuration
+	client   *http.Client
+	timeout  time.Duration
+	redactor *redact.Redactor
+	rewrite  protocol.Rewrite // quirks, without the model
+}
+
+func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, reg *protocol.Registry) (*HTTP, error) {
+	base := pc.BaseURL
+	if base == "" {
+		base = preset.BaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("bad base_url: %v", err)
+	}
+	p := &HTTP{
+		id:      id,
+		preset:  preset,
+		base:    strings.TrimRight(base, "/"),
+		egress:  eg,
+		keys:    pc.Keys(),
+		header:  http.Header{},
+		timeout: pc.Timeout.Std(),
+	}
+	if p.timeout == 0 {
+		p.timeout = DefaultTimeout
+	}
+	p.pass, _ = reg.Passthrough(preset.Protocol)
+	for k, v := range pc.Headers {
+		p.header.Set(k, v)
+	}
+	connect := pc.ConnectTimeout.Std()
+	if connect == 0 {
+		connect = DefaultConnectTimeout
+	}
+	p.client = &http.Client{Transport: newTransport(connect)}
+	p.redactor = redact.New(p.keys, []string{u.Host, u.Hostname()})
+	q := preset.Quirks
+	p.rewrite = protocol.Rewrite{StreamUsage: !q.NoStreamOptions, Drop: q.Drop, Refuse: q.Unsupported, Upstream: id}
+	if q.NoStreamOptions {
+		p.rewrite.Drop = append(append([]string(nil), q.Drop...), "stream_options")
+	}
+	if q.MaxTokensField != "" {
+		p.rewrite.Rename = map[string]string{"max_completion_tokens": q.MaxTokensField}
+	}
+	return p, nil
+}
+
+// newTransport returns the transport every HTTP provider uses: pooled
+// keep-alive connections, HTTP/2 where the upstream offers it, and a bounded
+// connect and TLS handshake.
+func newTransport(connect time.Duration) *http.Transport {
+	d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   connect,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// ID returns the provider id.
+func (p *HTTP) ID() string { return p.id }
+
+// Protocol returns the upstream's protocol ID.
+func (p *HTTP) Protocol() string { return p.preset.Protocol }
+
+// ModelPatterns returns the vendor's known model-name patterns.
+func (p *HTTP) ModelPatterns() []string { return p.preset.ModelPatterns }
+
+// Rewrite returns the edits a passed-through body needs.
+func (p *HTTP) Rewrite(model string) protocol.Rewrite {
+	rw := p.rewrite
+	rw.Model = model
+	return rw
+}
+
+// Do performs a non-streaming call.
+func (p *HTTP) Do(ctx context.Context, c *Call) (*llm.Response, error) {
+	body, err := p.encode(c, false)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	resp, err := p.send(ctx, p.egress.Endpoint(c.Model, false), body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := readLimited(resp.Body, maxResponseBody)
+	if err != nil {
+		return nil, p.transportError(ctx, err)
+	}
+	return p.egress.DecodeResponse(data)
+}
+
+// Stream performs a streaming call. The returned stream owns the upstream
+// connection and the call's deadline.
+func (p *HTTP) Stream(ctx context.Context, c *Call) (llm.Stream, error) {
+	body, err := p.encode(c, true)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	resp, err := p.send(ctx, p.egress.Endpoint(c.Model, true), body)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return &httpStream{Stream: p.egress.NewStreamDecoder(resp.Body), cancel: cancel, p: p, ctx: ctx}, nil
+}
+
+// encode builds the upstream body of a translated call, with the vendor's
+// quirks applied the same way as on the passthrough path.
+func (p *HTTP) encode(c *Call, stream bool) ([]byte, error) {
+	req := c.Request
+	if req.Stream != stream {
+		r := *req
+		r.Stream = stream
+		req = &r
+	}
+	body, err := p.egress.EncodeRequest(req, c.Model)
+	if err != nil {
+		return nil, err
+	}
+	rw := p.rewrite
+	if p.pass != nil && (len(rw.Drop) > 0 || len(rw.Rename) > 0 || len(rw.Refuse) > 0) {
+		return p.pass.RewriteRequest(nil, body, rw)
+	}
+	return body, nil
+}
+
+// Forward sends a passed-through body.
+func (p *HTTP) Forward(ctx context.Context, f *Forward) (*http.Response, error) {
+	path := p.egress.Endpoint(f.Model, f.Stream)
+	if f.Embeddings {
+		ee, ok := p.egress.(protocol.EmbeddingEgress)
+		if !ok {
+			return nil, llm.Errorf(llm.KindInvalidRequest, "the provider %s has no embeddings endpoint", p.id)
+		}
+		path = ee.EmbeddingEndpoint(f.Model)
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	resp, err := p.send(ctx, path, f.Body)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose ends a call's deadline when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// Embed computes embeddings through the protocol's embeddings endpoint.
+func (p *HTTP) Embed(ctx context.Context, req *llm.EmbeddingRequest, model string) (*llm.EmbeddingResponse, error) {
+	ee, ok := p.egress.(protocol.EmbeddingEgress)
+	if !ok {
+		return nil, llm.Errorf(llm.KindInvalidRequest, "the provider %s has no embeddings endpoint", p.id)
+	}
+	body, err := ee.EncodeEmbeddingRequest(req, model)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	resp, err := p.send(ctx, ee.EmbeddingEndpoint(model), body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := readLimited(resp.Body, maxResponseBody)
+	if err != nil {
+		return nil, p.transportError(ctx, err)
+	}
+	return ee.DecodeEmbeddingResponse(data)
+}
+
+// ListModels asks the upstream for its models.
+func (p *HTTP) ListModels(ctx context.Context) ([]llm.Model, error) {
+	ml, ok := p.egress.(protocol.ModelListEgress)
+	if !ok {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+ml.ModelsEndpoint(), nil)
+	if err != nil {
+		return nil, err
+	}
+	p.decorate(req.Header)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, p.transportError(ctx, err)
+	}
+	defer resp.Body.Close()
+	data, err := readLimited(resp.Body, maxResponseBody)
+	if err != nil {
+		return nil, p.transportError(ctx, err)
+	}
+	if resp.StatusCode >= 300 {
+		return nil, p.upstreamError(resp, data)
+	}
+	return ml.DecodeModels(data)
+}
+
+// send POSTs body to path and returns a successful response.
+func (p *HTTP) send(ctx context.Context, path string, body []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, &llm.Error{Kind: llm.KindInternal, Message: "building the upstream request failed", Cause: err}
+	}
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", "application/json")
+	p.decorate(req.Header)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, p.transportError(ctx, err)
+	}
+	if resp.StatusCode < 300 {
+		return resp, nil
+	}
+	data, _ := readLimited(resp.Body, maxErrorBody)
+	resp.Body.Close()
+	return nil, p.upstreamError(resp, data)
+}
+
+// decorate adds the static headers and the credentials of the next key.
+func (p *HTTP) decorate(h http.Header) {
+	for k, v := range p.header {
+		h[k] = v
+	}
+	if len(p.keys) > 0 {
+		key := p.keys[(p.next.Add(1)-1)%uint64(len(p.keys))]
+		p.preset.Auth.authorize(h, key)
+	}
+}
+
+// upstreamError turns an error response into an *llm.Error fit for a
+// client: the upstream's status and type are kept, its message is
+// redacted, and a refusal of the gateway's own credentials becomes a 502
+// that cannot be mistaken for the client's key being wrong.
+func (p *HTTP) upstreamError(resp *http.Response, body []byte) *llm.Error {
+	e := p.egress.DecodeError(resp.StatusCode, body)
+	e.Message = p.redactor.String(e.Message)
+	e.Param = p.redactor.String(e.Param)
+	if ra := retryAfter(resp.Header); ra > 0 {
+		e.RetryAfter = ra
+	}
+	if e.Kind == llm.KindAuth || e.Kind == llm.KindPermission || resp.StatusCode == 401 || resp.StatusCode == 403 {
+		return &llm.Error{
+			Kind:    llm.KindUpstream,
+			Status:  http.StatusBadGateway,
+			Code:    "upstream_auth_failed",
+			Message: fmt.Sprintf("the upstream provider %s refused the gateway's credentials (HTTP %d); the gateway's operator must check its key for this provider", p.id, resp.StatusCode),
+			Cause:   fmt.Errorf("upstream %d: %s", resp.StatusCode, e.Message),
+		}
+	}
+	return e
+}
+
+// transportError classifies a failure to talk to the upstream. The cause
+// (which names the upstream's URL) is kept for logs only.
+func (p *HTTP) transportError(ctx context.Context, err error) *llm.Error {
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return &llm.Error{Kind: llm.KindCanceled, Message: "the request was canceled", Cause: err}
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("the upstream provider %s did not answer in time", p.id), Cause: err}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("the upstream provider %s did not answer in time", p.id), Cause: err}
+	}
+	return &llm.Error{Kind: llm.KindUpstream, Message: fmt.Sprintf("could not reach the upstream provider %s", p.id), Cause: err}
+}
+
+// retryAfter reads Retry-After (seconds or an HTTP date) and the
+// millisecond variant some vendors send.
+func retryAfter(h http.Header) time.Duration {
+	if v := h.Get("Retry-After-Ms"); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("upstream response exceeds %d bytes", limit)
+	}
+	return data, nil
+}
+
+// httpStream ties a decoded stream to its call's deadline and classifies
+// read failures the same way as call failures.
+type httpStream struct {
+	llm.Stream
+	cancel context.CancelFunc
+	p      *HTTP
+	ctx    context.Context
+}
+
+func (s *httpStream) Next() (llm.Event, error) {
+	ev, err := s.Stream.Next()
+	if err == nil || errors.Is(err, io.EOF) {
+		return ev, err
+	}
+	if s.ctx.Err() != nil {
+		return ev, s.p.transportError(s.ctx, err)
+	}
+	var e *llm.Error
+	if errors.As(err, &e) {
+		e.Message = s.p.redactor.String(e.Message)
+	}
+	return ev, err
+}
+
+func (s *httpStream) Close() error {
+	err := s.Stream.Close()
+	s.cancel()
+	return err
+}
+
+var (
+	_ Provider      = (*HTTP)(nil)
+	_ Passthrougher = (*HTTP)(nil)
+	_ Embedder      = (*HTTP)(nil)
+	_ ModelLister   = (*HTTP)(nil)
+	_ Patterned     = (*HTTP)(nil)
+)
