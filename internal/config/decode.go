@@ -45,7 +45,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
-	if path != "" {
+	if _, known := d.cfg.lines[path]; path != "" && (!known || n.Kind == yaml.ScalarNode) {
+		// Scalars point at their value; mappings and lists at their key.
 		d.cfg.lines[path] = position{n.Line, n.Column}
 	}
 	if v.Kind() == reflect.Pointer {
@@ -179,6 +180,7 @@ func (d *decoder) structValue(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		seen[key] = true
+		d.cfg.lines[fp] = position{k.Line, k.Column}
 		d.decode(val, v.Field(idx), fp)
 	}
 }
@@ -207,6 +209,7 @@ func (d *decoder) mapValue(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		elem := reflect.New(v.Type().Elem()).Elem()
+		d.cfg.lines[fp] = position{k.Line, k.Column}
 		d.decode(val, elem, fp)
 		v.SetMapIndex(reflect.ValueOf(key), elem)
 	}

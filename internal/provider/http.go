@@ -32,6 +32,10 @@ const (
 	DefaultConnectTimeout = 10 * time.Second
 )
 
+// modelListTimeout bounds a model listing, which is quick or broken; a
+// shorter configured timeout wins.
+const modelListTimeout = 15 * time.Second
+
 // AuthScheme is how a provider's key is sent.
 type AuthScheme string
 
@@ -261,7 +265,7 @@ func (p *HTTP) ListModels(ctx context.Context) ([]llm.Model, error) {
 	if !ok {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, min(p.timeout, modelListTimeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+ml.ModelsEndpoint(), nil)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/llmux/llmux/internal/config"
 	"github.com/llmux/llmux/llm"
@@ -98,8 +99,8 @@ func (m *Mock) Embed(ctx context.Context, req *llm.EmbeddingRequest, model strin
 	if req.Dimensions != nil {
 		dims = *req.Dimensions
 	}
-	if dims > 4096 {
-		return nil, llm.InvalidParam("dimensions", "dimensions: the mock supports at most 4096")
+	if dims < 1 || dims > 4096 {
+		return nil, llm.InvalidParam("dimensions", "dimensions: the mock supports 1 to 4096")
 	}
 	resp := &llm.EmbeddingResponse{Model: model}
 	for _, in := range req.Inputs {
@@ -158,6 +159,9 @@ func (m *Mock) plan(c *Call) ([]llm.Event, error) {
 			id := "call_mock" + strconv.FormatUint(hash(req.LastUserText()+t.Name), 36) + strconv.Itoa(i)
 			evs = append(evs, llm.Event{Type: llm.EventToolCall, ToolIndex: i, ID: id, Name: t.Name})
 			half := len(args) / 2
+			for half > 0 && !utf8.RuneStart(args[half]) {
+				half-- // split between characters, never inside one
+			}
 			evs = append(evs, llm.Event{Type: llm.EventToolArgs, ToolIndex: i, Text: args[:half]},
 				llm.Event{Type: llm.EventToolArgs, ToolIndex: i, Text: args[half:]})
 			output += estimateTokens(args) + 2
@@ -166,18 +170,19 @@ func (m *Mock) plan(c *Call) ([]llm.Event, error) {
 	default:
 		n := m.outputTokens
 		if req.MaxTokens != nil && *req.MaxTokens < n {
-			n, finish = *req.MaxTokens, llm.FinishLength
+			n, finish = max(*req.MaxTokens, 0), llm.FinishLength
 		}
 		words := generate(req.LastUserText()+c.Model, n)
+		structured := false // words are JSON pieces that keep their own spaces
 		if rf := req.ResponseFormat; rf != nil && rf.Type != llm.FormatText {
 			text := `{"answer":"` + strings.Join(words, " ") + `"}`
 			if rf.Type == llm.FormatJSONSchema {
 				text = exampleJSON(rf.Schema)
 			}
-			words, finish = splitKeepingSpaces(text), llm.FinishStop
+			words, finish, structured = splitKeepingSpaces(text), llm.FinishStop, true
 		}
 		for i, w := range words {
-			if i > 0 && req.ResponseFormat == nil {
+			if i > 0 && !structured {
 				w = " " + w
 			}
 			evs = append(evs, llm.Event{Type: llm.EventText, Text: w})

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmux/llmux/internal/provider"
+)
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "llmux.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestServeRefusesBadConfig: a wrong configuration file stops the start,
+// and the message names the file, the line, the field and the problem.
+func TestServeRefusesBadConfig(t *testing.T) {
+	tests := []struct {
+		name, config, want string
+	}{
+		{"unknown field", "providers:\n  openai:\n    bsae_url: https://x/v1\n    api_key: k\n",
+			`:3:5: providers.openai.bsae_url: unknown field (did you mean base_url?)`},
+		{"unknown provider type", "providers:\n  foo:\n    api_key: k\n",
+			`:2:3: providers.foo: unknown provider type "foo"; known types:`},
+		{"wrong type name", "providers:\n  mine:\n    type: openia\n    api_key: k\n",
+			`:3:11: providers.mine.type: unknown provider type "openia"`},
+		{"missing key", "providers:\n  groq: {}\n",
+			`providers.groq: no API key: set api_key or api_keys (for example api_key: ${GROQ_API_KEY})`},
+		{"route to nowhere", "routes:\n  smart:\n    targets: [ { model: nope/x } ]\n",
+			`routes.smart.targets[0].model: no provider "nope" is configured`},
+		{"bad value", "listen: here\n", `:1:9: listen: must be host:port`},
+		{"not listening on loopback without keys", "listen: 0.0.0.0:0\n", `keys: no client keys are configured`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.config)
+			var stderr bytes.Buffer
+			code := run([]string{"serve", "--config", path}, io.Discard, &stderr)
+			if code != 1 {
+				t.Fatalf("exit code %d, want 1; stderr: %s", code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("stderr %q\ndoes not contain %q", stderr.String(), tt.want)
+			}
+			if !strings.Contains(stderr.String(), path) && tt.name != "not listening on loopback without keys" {
+				t.Fatalf("stderr does not name the file: %s", stderr.String())
+			}
+		})
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"version"}, &out, io.Discard); code != 0 || !strings.HasPrefix(out.String(), "llmux ") {
+		t.Fatalf("version: %d %q", code, out.String())
+	}
+	if code := run(nil, io.Discard, io.Discard); code != 2 {
+		t.Fatalf("no arguments: exit %d", code)
+	}
+	if code := run([]string{"frobnicate"}, io.Discard, io.Discard); code != 2 {
+		t.Fatalf("unknown command: exit %d", code)
+	}
+}
+
+// TestZeroConfigServe starts llmux as a user would in an empty directory
+// with no keys at all, follows the banner's instructions, and stops it.
+func TestZeroConfigServe(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, p := range provider.EnvTable() {
+		for _, k := range p.KeyEnv {
+			t.Setenv(k, "")
+		}
+		if p.BaseURLEnv != "" {
+			t.Setenv(p.BaseURLEnv, "")
+		}
+	}
+	t.Setenv("LLMUX_CONFIG", "")
+	t.Setenv("LLMUX_KEYS", "")
+	t.Setenv("LLMUX_LISTEN", "127.0.0.1:0")
+	t.Setenv("DEEPSEEK_API_KEY", "sk-deepseek-test")
+
+	pr, pw := io.Pipe()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, nil, pw); pw.Close() }()
+
+	sc := bufio.NewScanner(pr)
+	var banner []string
+	for sc.Scan() {
+		banner = append(banner, sc.Text())
+		if strings.Contains(sc.Text(), "-d '") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr) // keep the logs flowing
+	text := strings.Join(banner, "\n")
+	if !strings.Contains(text, "mock (built in)") || !strings.Contains(text, "deepseek") || !strings.Contains(text, "serving this machine only") {
+		t.Fatalf("banner:\n%s", text)
+	}
+	url := regexp.MustCompile(`curl (http://\S+)`).FindStringSubmatch(text)
+	data := regexp.MustCompile(`-d '([^']+)'`).FindStringSubmatch(text)
+	if url == nil || data == nil {
+		t.Fatalf("no ready-to-paste curl in the banner:\n%s", text)
+	}
+	resp, err := http.Post(url[1], "application/json", strings.NewReader(data[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Hello, llmux!") {
+		t.Fatalf("the banner's curl got %d %s", resp.StatusCode, body)
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if _, err := os.Stat("llmux.db"); err == nil {
+		t.Log("note: llmux.db created")
+	}
+}
