@@ -255,3 +255,43 @@ func TestLoopbackOnlyWithoutKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestProviderTimeout: an upstream that stops answering is cut at the
+// provider's timeout, reported as a timeout, before and after the stream
+// started.
+func TestProviderTimeout(t *testing.T) {
+	up := newUpstream(t)
+	release := make(chan struct{})
+	defer close(release)
+	up.handle = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		if strings.Contains(string(body), `"stream":true`) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Write([]byte("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}]}\n\n"))
+			w.(http.Flusher).Flush()
+		} else {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(200)
+			w.Write([]byte(`{"id":"x",`))
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		return true
+	}
+	ts, _ := newGateway(t, `
+keys: [ k ]
+providers:
+  slow: { type: openai, base_url: "${UPSTREAM}/v1", api_key: x, timeout: 300ms }
+`, up.URL)
+	resp, body := postRaw(t, ts, "/v1/chat/completions", "k", `{"model":"slow/m","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 504 || decodeError(t, body).Error.Type != "timeout_error" {
+		t.Fatalf("non-streamed: %d %s", resp.StatusCode, body)
+	}
+	resp, body = postRaw(t, ts, "/v1/chat/completions", "k", `{"model":"slow/m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"content":"hi"`) ||
+		!strings.Contains(string(body), `"type":"timeout_error"`) || strings.Contains(string(body), "[DONE]") {
+		t.Fatalf("streamed: %d %s", resp.StatusCode, body)
+	}
+}

@@ -209,3 +209,49 @@ func mustConfig(t testing.TB, yaml string) *config.Config {
 	}
 	return cfg
 }
+
+// TestReload: a new configuration applies to new requests, while a stream
+// that started before the reload finishes on the old one.
+func TestReload(t *testing.T) {
+	ts, srv := newGateway(t, `
+keys: [ k ]
+providers:
+  mock: { type: mock, mock: { tokens_per_second: 200, output_tokens: 30 } }
+`, "")
+	req, _ := http.NewRequest("POST", ts.URL+"/v1/chat/completions",
+		strings.NewReader(`{"model":"mock/chat","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer k")
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	br.ReadString('\n')
+
+	if err := srv.Reload(mustConfig(t, `
+keys: [ k2 ]
+providers:
+  other: { type: mock }
+`)); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(br)
+	if !strings.HasSuffix(string(rest), "data: [DONE]\n\n") {
+		t.Fatalf("the in-flight stream broke on reload: ...%q", tail(string(rest)))
+	}
+	if r, _ := postRaw(t, ts, "/v1/chat/completions", "k", `{"model":"other/echo","messages":[{"role":"user","content":"hi"}]}`); r.StatusCode != 401 {
+		t.Fatalf("old key still accepted: %d", r.StatusCode)
+	}
+	if r, b := postRaw(t, ts, "/v1/chat/completions", "k2", `{"model":"other/echo","messages":[{"role":"user","content":"hi"}]}`); r.StatusCode != 200 {
+		t.Fatalf("new provider: %d %s", r.StatusCode, b)
+	}
+	// A configuration that does not build is refused and changes nothing.
+	bad := mustConfig(t, "providers:\n  x: { type: openai }\n")
+	if err := srv.Reload(bad); err == nil || !strings.Contains(err.Error(), "providers.x: no API key") {
+		t.Fatalf("bad reload: %v", err)
+	}
+	if r, _ := postRaw(t, ts, "/v1/chat/completions", "k2", `{"model":"other/echo","messages":[{"role":"user","content":"hi"}]}`); r.StatusCode != 200 {
+		t.Fatalf("a failed reload changed the configuration: %d", r.StatusCode)
+	}
+}

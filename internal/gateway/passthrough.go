@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -46,7 +48,7 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 	if !c.peek.Stream {
 		data, err := readAllLimited(resp.Body, maxPassthroughBody)
 		if err != nil {
-			return false, &llm.Error{Kind: llm.KindUpstream, Message: "reading the upstream response failed", Cause: err}
+			return false, readError(r, err, rc.provider)
 		}
 		if u, ok := c.pt.TapResponse(data); ok {
 			rc.usage, rc.hasUsage = u, true
@@ -55,8 +57,8 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 		h.Set("Content-Type", contentType(resp.Header, "application/json"))
 		routed(h, rc)
 		w.WriteHeader(http.StatusOK)
-		_, err = w.Write(data)
-		return true, ignoreWriteError(err)
+		w.Write(data) // a client that left now is no failure of the upstream
+		return true, nil
 	}
 
 	relay := c.pt.NewRelay(c.peek)
@@ -79,10 +81,27 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 	if r.Context().Err() != nil {
 		return true, llm.AsError(r.Context().Err())
 	}
+	err = readError(r, err, rc.provider)
 	s.log.Warn("upstream stream failed", "request_id", rc.id, "provider", rc.provider, "error", err)
 	enc := c.ing.NewStreamEncoder(flushWriter{w}, &llm.Request{Model: c.peek.Model})
 	enc.Fail(clientError(err))
 	return true, err
+}
+
+// readError classifies a failure while reading a passed-through answer:
+// the client leaving, the provider's deadline, or the upstream breaking off.
+func readError(r *http.Request, err error, provider string) error {
+	switch {
+	case r.Context().Err() != nil:
+		return llm.AsError(r.Context().Err())
+	case errors.Is(err, context.DeadlineExceeded):
+		return &llm.Error{Kind: llm.KindTimeout, Message: "the upstream provider " + provider + " did not answer in time", Cause: err}
+	}
+	var e *llm.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &llm.Error{Kind: llm.KindUpstream, Message: "reading the upstream response failed", Cause: err}
 }
 
 // lazyWriter commits the response headers on the first byte, so that a

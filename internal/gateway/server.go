@@ -90,7 +90,14 @@ func (s *Server) Reload(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	s.state.Store(st)
+	old := s.state.Swap(st)
+	// Requests still using the old providers keep their connections; the
+	// idle ones would otherwise linger until their timeout.
+	for _, p := range old.providers {
+		if ic, ok := p.(provider.IdleCloser); ok {
+			ic.CloseIdleConnections()
+		}
+	}
 	return nil
 }
 

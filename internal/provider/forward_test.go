@@ -73,6 +73,7 @@ func TestForwardCloseReleasesCall(t *testing.T) {
 		close(hungUp)
 	})
 	p := newHTTPProvider(t, "openai", up.URL+"/v1", nil)
+	spy := spyOn(p)
 	resp, err := p.Forward(t.Context(), &Forward{Model: "m", Stream: true, Body: []byte(`{"model":"m","stream":true}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +82,14 @@ func TestForwardCloseReleasesCall(t *testing.T) {
 	if _, err := io.ReadFull(resp.Body, buf); err != nil {
 		t.Fatal(err)
 	}
+	if spy.last(t).Err() != nil {
+		t.Fatal("the call ended before its body was closed")
+	}
 	if err := resp.Body.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if spy.last(t).Err() == nil {
+		t.Error("closing the body did not end the call's context")
 	}
 	waitFor(t, hungUp, "the upstream connection stayed open after the forwarded body was closed")
 }

@@ -134,6 +134,9 @@ func newTransport(connect time.Duration) *http.Transport {
 // ID returns the provider id.
 func (p *HTTP) ID() string { return p.id }
 
+// CloseIdleConnections closes the provider's idle upstream connections.
+func (p *HTTP) CloseIdleConnections() { p.client.CloseIdleConnections() }
+
 // Protocol returns the upstream's protocol ID.
 func (p *HTTP) Protocol() string { return p.preset.Protocol }
 
@@ -428,4 +431,5 @@ var (
 	_ Embedder      = (*HTTP)(nil)
 	_ ModelLister   = (*HTTP)(nil)
 	_ Patterned     = (*HTTP)(nil)
+	_ IdleCloser    = (*HTTP)(nil)
 )

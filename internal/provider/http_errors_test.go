@@ -205,11 +205,11 @@ func TestHTTPCredentialsRefused(t *testing.T) {
 // TestHTTPRedaction: whatever an upstream puts in an error, the gateway's
 // key, the upstream's internal address and private IPs stay inside.
 func TestHTTPRedaction(t *testing.T) {
-	var leaky string // set once the server's address is known
-	errorChunk := func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Write([]byte(`data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}` + "\n\n"))
-		w.Write([]byte(`data: {"error":{"message":` + strconv.Quote(leaky) + `,"type":"server_error","code":"internal_error"}}` + "\n\n"))
+	// leak is what a careless upstream says, called by the name host.
+	leak := func(host string) string {
+		hostname, _, _ := net.SplitHostPort(host)
+		return "upstream rejected the request with key " + testKey + " at http://" + host + "/v1/chat/completions (" +
+			host + " alias " + hostname + ", replica 10.20.30.40:8000, peer 192.168.1.7); contact admin"
 	}
 	tests := []struct {
 		name    string
@@ -217,22 +217,22 @@ func TestHTTPRedaction(t *testing.T) {
 		stream  bool
 	}{
 		{"error response", func(w http.ResponseWriter, r *http.Request) {
-			body := `{"error":{"message":` + strconv.Quote(leaky) + `,"type":"invalid_request_error","param":` + strconv.Quote("key "+testKey) + `,"code":null}}`
+			body := `{"error":{"message":` + strconv.Quote(leak(r.Host)) + `,"type":"invalid_request_error","param":` +
+				strconv.Quote("key "+testKey+" on "+r.Host) + `,"code":null}}`
 			reply(400, []byte(body))(w, r)
 		}, false},
 		{"error response to a stream", func(w http.ResponseWriter, r *http.Request) {
-			reply(500, []byte(`{"error":{"message":`+strconv.Quote(leaky)+`,"type":"server_error"}}`))(w, r)
+			reply(500, []byte(`{"error":{"message":`+strconv.Quote(leak(r.Host))+`,"type":"server_error"}}`))(w, r)
 		}, true},
-		{"error inside a stream", errorChunk, true},
+		{"error inside a stream", func(w http.ResponseWriter, r *http.Request) {
+			sseThen(nil, chunkHi, `data: {"error":{"message":`+strconv.Quote(leak(r.Host))+`,"type":"server_error","code":"internal_error"}}`+"\n\n")(w, r)
+		}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			up := newUpstream(t, tt.handler)
 			_, port, _ := net.SplitHostPort(up.Listener.Addr().String())
-			host := "gpu-box.corp.example:" + port
-			leaky = "upstream rejected the request with key " + testKey + " at http://" + host + "/v1/chat/completions (" +
-				host + ", replica 10.20.30.40:8000, peer 192.168.1.7); contact admin"
-			p := newHTTPProvider(t, "openai", "http://"+host+"/v1", nil)
+			p := newHTTPProvider(t, "openai", "http://gpu-box.corp.example:"+port+"/v1", nil)
 			routeTo(p, up)
 			_, err := call(t, p, &Call{Request: userRequest("hi"), Model: "m"}, tt.stream)
 			e := asLLMError(t, err)
@@ -261,7 +261,7 @@ func TestHTTPTransportErrors(t *testing.T) {
 		name    string
 		handler http.HandlerFunc // nil: nothing listens
 		timeout time.Duration    // the provider's timeout; 0 for the default
-		ctx     func(ctx context.Context, arrived <-chan struct{}) context.Context
+		ctx     func(t *testing.T, arrived <-chan struct{}) context.Context
 		want    llm.ErrorKind
 		// inBody: the failure comes while reading the body, which is the
 		// caller's job after Forward.
@@ -269,23 +269,26 @@ func TestHTTPTransportErrors(t *testing.T) {
 	}{
 		{name: "connection refused", want: llm.KindUpstream},
 		{name: "caller's deadline", handler: hang(nil), want: llm.KindTimeout,
-			ctx: func(ctx context.Context, _ <-chan struct{}) context.Context {
-				ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-				go func() { <-ctx.Done(); cancel() }()
+			ctx: func(t *testing.T, _ <-chan struct{}) context.Context {
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+				t.Cleanup(cancel)
 				return ctx
 			}},
 		{name: "caller cancels while waiting", handler: hang(nil), want: llm.KindCanceled,
-			ctx: func(ctx context.Context, arrived <-chan struct{}) context.Context {
-				ctx, cancel := context.WithCancel(ctx)
+			ctx: func(t *testing.T, arrived <-chan struct{}) context.Context {
+				ctx, cancel := context.WithCancel(t.Context())
 				go func() {
-					<-arrived
+					select {
+					case <-arrived:
+					case <-ctx.Done():
+					}
 					cancel()
 				}()
 				return ctx
 			}},
 		{name: "caller canceled before the call", handler: hang(nil), want: llm.KindCanceled,
-			ctx: func(ctx context.Context, _ <-chan struct{}) context.Context {
-				ctx, cancel := context.WithCancel(ctx)
+			ctx: func(t *testing.T, _ <-chan struct{}) context.Context {
+				ctx, cancel := context.WithCancel(t.Context())
 				cancel()
 				return ctx
 			}},
@@ -316,7 +319,7 @@ func TestHTTPTransportErrors(t *testing.T) {
 				p := newHTTPProvider(t, "openai", base, func(pc *config.Provider) { pc.Timeout = config.Duration(tt.timeout) })
 				ctx := t.Context()
 				if tt.ctx != nil {
-					ctx = tt.ctx(ctx, arrived)
+					ctx = tt.ctx(t, arrived)
 				}
 				err := c.run(ctx, p)
 				e := asLLMError(t, err)
@@ -331,6 +334,61 @@ func TestHTTPTransportErrors(t *testing.T) {
 				fromProvider := !tt.inBody || !strings.HasPrefix(c.name, "forward")
 				if e.Kind != llm.KindCanceled && fromProvider && !strings.Contains(e.Message, "up") {
 					t.Errorf("message %q does not name the provider", e.Message)
+				}
+			})
+		}
+	}
+}
+
+// TestHTTPCallDeadline: every call runs under the provider's timeout (a
+// model listing under at most 15s), and its context is released once the
+// call is over: returned, stream closed, forwarded body closed.
+func TestHTTPCallDeadline(t *testing.T) {
+	embeddings := []byte(`{"object":"list","data":[{"object":"embedding","index":0,"embedding":[1]}],"model":"m","usage":{"prompt_tokens":1,"total_tokens":1}}`)
+	models := []byte(`{"object":"list","data":[{"id":"m","object":"model","owned_by":"o"}]}`)
+	chat := chatFixtures(t, "chat-text")
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/embeddings":
+			reply(200, embeddings)(w, r)
+		case "/v1/models":
+			reply(200, models)(w, r)
+		default:
+			chat(w, r)
+		}
+	}
+	tests := []struct {
+		name           string
+		timeout        time.Duration // configured
+		want, wantList time.Duration
+	}{
+		{"default", 0, DefaultTimeout, 15 * time.Second},
+		{"configured", 3 * time.Second, 3 * time.Second, 3 * time.Second},
+		{"configured above the listing's bound", time.Hour, time.Hour, 15 * time.Second},
+	}
+	for _, tt := range tests {
+		for _, c := range upstreamCalls {
+			t.Run(tt.name+"/"+c.name, func(t *testing.T) {
+				up := newUpstream(t, handler)
+				p := newHTTPProvider(t, "openai", up.URL+"/v1", func(pc *config.Provider) { pc.Timeout = config.Duration(tt.timeout) })
+				spy := spyOn(p)
+				before := time.Now()
+				err := c.run(t.Context(), p)
+				after := time.Now()
+				if err != nil && !strings.HasPrefix(err.Error(), "forward returned HTTP 200") {
+					t.Fatal(err)
+				}
+				ctx := spy.last(t)
+				want := tt.want
+				if c.name == "list models" {
+					want = tt.wantList
+				}
+				deadline, ok := ctx.Deadline()
+				if !ok || deadline.Sub(before) < want || deadline.Sub(after) > want {
+					t.Errorf("the call ran with deadline %v (set: %v), want %v after its start", deadline.Sub(before), ok, want)
+				}
+				if ctx.Err() == nil {
+					t.Errorf("the call's context is still live after the call ended")
 				}
 			})
 		}

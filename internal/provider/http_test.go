@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/llmux/llmux/internal/config"
 	"github.com/llmux/llmux/llm"
+	"github.com/llmux/llmux/protocol/all"
 )
 
 // call runs a chat call through Do or, when stream is set, through Stream
@@ -110,6 +112,88 @@ func TestHTTPKeyRotation(t *testing.T) {
 	want := []string{"key-one", "key-two", "key-three", "key-one", "key-two", "key-three", "key-one"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("keys used = %q, want %q", got, want)
+	}
+}
+
+// TestHTTPKeyRotationConcurrent: under concurrent calls every key still
+// gets its share, exactly.
+func TestHTTPKeyRotationConcurrent(t *testing.T) {
+	up := newUpstream(t, chatFixtures(t, "chat-text"))
+	keys := []string{"key-one", "key-two", "key-three"}
+	p := newHTTPProvider(t, "openai", up.URL, func(pc *config.Provider) {
+		pc.APIKey, pc.APIKeys = "", keys
+	})
+	const rounds = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, rounds*len(keys))
+	for range rounds * len(keys) {
+		wg.Go(func() {
+			_, err := p.Do(t.Context(), &Call{Request: userRequest("hi"), Model: "m"})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := map[string]int{}
+	for _, r := range up.requests() {
+		count[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]++
+	}
+	for _, k := range keys {
+		if count[k] != rounds {
+			t.Errorf("keys used %v, want each of %q %d times", count, keys, rounds)
+			break
+		}
+	}
+}
+
+// TestHTTPRewrite: the edits handed to the passthrough path carry the same
+// quirks as the translated path applies.
+func TestHTTPRewrite(t *testing.T) {
+	body := []byte(`{"model":"client","messages":[{"role":"user","content":"hi"}],"stream":true,` +
+		`"max_completion_tokens":5,"store":true,"metadata":{"a":"b"},"user":"u","service_tier":"flex","vendor_x":1}`)
+	tests := []struct {
+		typ    string
+		want   map[string]any
+		absent []string
+	}{
+		{"openai", map[string]any{"model": "up-model", "max_completion_tokens": 5.0, "stream_options": map[string]any{"include_usage": true}, "vendor_x": 1.0}, nil},
+		{"mistral", map[string]any{"model": "up-model", "max_tokens": 5.0, "vendor_x": 1.0},
+			[]string{"max_completion_tokens", "stream_options", "store", "metadata", "user", "service_tier"}},
+		{"deepseek", map[string]any{"model": "up-model", "max_tokens": 5.0, "stream_options": map[string]any{"include_usage": true}, "store": true},
+			[]string{"max_completion_tokens"}},
+		{"cerebras", map[string]any{"model": "up-model", "max_completion_tokens": 5.0, "user": "u"}, []string{"service_tier"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			p := newHTTPProvider(t, tt.typ, "http://127.0.0.1:1/v1", nil)
+			pt, ok := all.Registry().Passthrough(p.Protocol())
+			if !ok {
+				t.Fatalf("protocol %q has no passthrough", p.Protocol())
+			}
+			out, err := pt.RewriteRequest(nil, body, p.Rewrite("up-model"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatalf("rewritten body %s: %v", out, err)
+			}
+			for k, v := range tt.want {
+				if !reflect.DeepEqual(got[k], v) {
+					t.Errorf("%s = %#v, want %#v", k, got[k], v)
+				}
+			}
+			for _, k := range tt.absent {
+				if v, ok := got[k]; ok {
+					t.Errorf("%s = %#v survived the rewrite", k, v)
+				}
+			}
+		})
 	}
 }
 

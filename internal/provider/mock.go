@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,8 +26,8 @@ import (
 //   - error-NNN fails with HTTP status NNN, as an upstream would.
 //   - any other name generates text of OutputTokens words, or, when the
 //     request offers tools (and tool_choice allows), calls one: the forced
-//     tool, or the first; a model name containing "parallel" calls every
-//     tool. Arguments are built from each tool's JSON schema. JSON modes get
+//     tool, or the first allowed; a model name containing "parallel" calls
+//     each allowed tool, up to four. Arguments are built from each tool's JSON schema. JSON modes get
 //     JSON that matches the schema.
 //
 // Latency delays the first token; TokensPerSecond paces the rest of a stream
@@ -204,13 +205,22 @@ func (m *Mock) pickTools(req *llm.Request, model string) ([]llm.Tool, error) {
 		}
 		return nil, llm.InvalidParam("tool_choice", "tool_choice names %q, which is not among the tools", tc.Name)
 	}
-	if strings.Contains(model, "parallel") {
-		if len(req.Tools) > 4 {
-			return req.Tools[:4], nil
+	tools := req.Tools
+	if tc := req.ToolChoice; tc != nil && len(tc.Allowed) > 0 {
+		tools = nil
+		for _, t := range req.Tools {
+			if slices.Contains(tc.Allowed, t.Name) {
+				tools = append(tools, t)
+			}
 		}
-		return req.Tools, nil
+		if len(tools) == 0 {
+			return nil, llm.InvalidParam("tool_choice", "tool_choice allows no tool among the tools")
+		}
 	}
-	return req.Tools[:1], nil
+	if strings.Contains(model, "parallel") {
+		return tools[:min(len(tools), 4)], nil
+	}
+	return tools[:1], nil
 }
 
 // mockError fails the way an upstream answering status code would.

@@ -79,6 +79,12 @@ type ModelLister interface {
 	ListModels(ctx context.Context) ([]llm.Model, error)
 }
 
+// IdleCloser is implemented by providers that keep idle connections; the
+// gateway closes them when a reload replaces the provider.
+type IdleCloser interface {
+	CloseIdleConnections()
+}
+
 // Patterned is implemented by providers whose vendor is known to serve
 // model names matching some glob patterns.
 type Patterned interface {

@@ -214,3 +214,37 @@ func waitFor(t *testing.T, ch <-chan struct{}, failure string) {
 		t.Fatal(failure)
 	}
 }
+
+// contextSpy records the context of every request a provider sends, to
+// check the deadline a call runs under and that it is released.
+type contextSpy struct {
+	tr   *http.Transport
+	mu   sync.Mutex
+	ctxs []context.Context
+}
+
+func spyOn(p *HTTP) *contextSpy {
+	s := &contextSpy{tr: p.client.Transport.(*http.Transport)}
+	p.client.Transport = s
+	return s
+}
+
+func (s *contextSpy) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	s.ctxs = append(s.ctxs, r.Context())
+	s.mu.Unlock()
+	return s.tr.RoundTrip(r)
+}
+
+func (s *contextSpy) CloseIdleConnections() { s.tr.CloseIdleConnections() }
+
+// last returns the context of the last request sent.
+func (s *contextSpy) last(t *testing.T) context.Context {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.ctxs) == 0 {
+		t.Fatal("the provider sent no request")
+	}
+	return s.ctxs[len(s.ctxs)-1]
+}

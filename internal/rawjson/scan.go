@@ -1,5 +1,7 @@
 package rawjson
 
+import "encoding/binary"
+
 // scanner is a validating JSON skipper: it moves pos past one value and
 // reports the first syntax error. It allocates nothing.
 type scanner struct {
@@ -148,10 +150,26 @@ var special = func() (t [256]bool) {
 	return t
 }()
 
+// Eight-byte-at-a-time helpers (SWAR): whether any byte of x is below 0x20,
+// equal to '"' or equal to '\\'.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+func stringStop(x uint64) bool {
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	return ((x-ones*0x20)&^x|(q-ones)&^q|(bs-ones)&^bs)&highs != 0
+}
+
 func (s *scanner) str() error {
 	d := s.data
 	i := s.pos + 1 // past the opening quote
 	for {
+		for i+8 <= len(d) && !stringStop(binary.LittleEndian.Uint64(d[i:])) {
+			i += 8
+		}
 		for i < len(d) && !special[d[i]] {
 			i++
 		}

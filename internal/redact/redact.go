@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -40,6 +41,7 @@ var ipPort = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b`)
 type Redactor struct {
 	secrets []string
 	hosts   []string
+	hostRE  *regexp.Regexp // the hosts, matched case-insensitively
 }
 
 // New returns a Redactor for the given secrets (API keys) and internal hosts
@@ -51,10 +53,17 @@ func New(secrets, hosts []string) *Redactor {
 			r.secrets = append(r.secrets, s)
 		}
 	}
+	var alts []string
 	for _, h := range hosts {
 		if h != "" {
 			r.hosts = append(r.hosts, strings.ToLower(h))
+			alts = append(alts, regexp.QuoteMeta(h))
 		}
+	}
+	if len(alts) > 0 {
+		// Longest first, so that "host:8443" wins over "host".
+		sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) })
+		r.hostRE = regexp.MustCompile(`(?i)` + strings.Join(alts, "|"))
 	}
 	return r
 }
@@ -92,10 +101,8 @@ func (r *Redactor) String(s string) string {
 		}
 		return m
 	})
-	if r != nil {
-		for _, h := range r.hosts {
-			s = replaceFold(s, h, Mask)
-		}
+	if r != nil && r.hostRE != nil {
+		s = r.hostRE.ReplaceAllLiteralString(s, Mask)
 	}
 	return s
 }
@@ -123,26 +130,4 @@ func (r *Redactor) internal(host string) bool {
 		}
 	}
 	return false
-}
-
-// replaceFold replaces every case-insensitive occurrence of old in s.
-func replaceFold(s, old, repl string) string {
-	if old == "" {
-		return s
-	}
-	ls := strings.ToLower(s)
-	if !strings.Contains(ls, old) {
-		return s
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(ls, old)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i])
-		b.WriteString(repl)
-		s, ls = s[i+len(old):], ls[i+len(old):]
-	}
 }

@@ -38,6 +38,19 @@ func TestString(t *testing.T) {
 	}
 }
 
+// TestHostsWithCaseChangingRunes: lower-casing can change byte lengths
+// ("Ⱥ" grows, "İ" shrinks); matching must neither panic nor leak the host.
+func TestHostsWithCaseChangingRunes(t *testing.T) {
+	r := New(nil, []string{"internal.box.example"})
+	for _, prefix := range []string{strings.Repeat("Ⱥ", 20), strings.Repeat("İ", 20), "ǅ"} {
+		in := prefix + " INTERNAL.box.example said no"
+		got := r.String(in)
+		if strings.Contains(asciiLower(got), "box.example") {
+			t.Errorf("String(%q) = %q leaks the host", in, got)
+		}
+	}
+}
+
 func TestNilRedactorUsesShapes(t *testing.T) {
 	var r *Redactor
 	if got := r.String("key sk-abcdefghijklmnop"); strings.Contains(got, "sk-abc") {
@@ -47,11 +60,27 @@ func TestNilRedactorUsesShapes(t *testing.T) {
 
 func FuzzString(f *testing.F) {
 	f.Add("sk-abcdefghijkl http://10.0.0.1:80/x")
+	f.Add("İİİ internal.host")
 	f.Fuzz(func(t *testing.T, s string) {
 		r := New([]string{"secretsecret"}, []string{"internal.host"})
 		out := r.String(s)
 		if strings.Contains(out, "secretsecret") {
 			t.Fatalf("secret survived: %q -> %q", s, out)
 		}
+		if strings.Contains(asciiLower(out), "internal.host") {
+			t.Fatalf("host survived: %q -> %q", s, out)
+		}
 	})
+}
+
+// asciiLower folds A-Z only: host names compare case-insensitively in ASCII,
+// while "İnternal.host" is a different name from "internal.host".
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

@@ -272,3 +272,11 @@ func (l *LineReader) Next() ([]byte, error) {
 		}
 	}
 }
+
+// Buffered reports whether a complete event may already be in the buffer,
+// so that a relay can delay its flush until the next read would block
+// without delaying any event.
+func (r *Reader) Buffered() bool {
+	rest := r.b.buf[r.b.start:r.b.end]
+	return bytes.Contains(rest, []byte("\n\n")) || bytes.Contains(rest, []byte("\r\n\r\n")) || bytes.Contains(rest, []byte("\r\r"))
+}
