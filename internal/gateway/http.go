@@ -199,10 +199,10 @@ func (s *Server) finish(r *http.Request, w *responseWriter, rc *reqCtx) {
 		slog.String("protocol", rc.ing.ID()),
 	}
 	if rc.model != "" {
-		attrs = append(attrs, slog.String("model", rc.model), slog.Bool("stream", rc.stream))
+		attrs = append(attrs, slog.String("model", clip(rc.model, 256)), slog.Bool("stream", rc.stream))
 	}
 	if rc.provider != "" {
-		attrs = append(attrs, slog.String("provider", rc.provider), slog.String("upstream_model", rc.upstreamModel),
+		attrs = append(attrs, slog.String("provider", rc.provider), slog.String("upstream_model", clip(rc.upstreamModel, 256)),
 			slog.Int("attempts", rc.attempts))
 	}
 	if rc.hasUsage {
@@ -219,6 +219,14 @@ func (s *Server) finish(r *http.Request, w *responseWriter, rc *reqCtx) {
 		}
 	}
 	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// clip shortens client-chosen text for the log.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // authenticate checks the client's key. With no keys configured, only

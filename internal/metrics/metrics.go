@@ -4,13 +4,16 @@
 // global registration), so that tests and several servers in one process do
 // not collide.
 //
-// Labels are bounded by configuration: protocol ids, provider ids, upstream
-// model ids of configured providers, and status classes.
+// Labels are bounded: protocol and provider ids come from the
+// configuration, and model names (which for providers without a model list
+// come from clients) are capped at MaxModels distinct values per Metrics,
+// later ones counting as "other".
 package metrics
 
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,12 +41,35 @@ type Metrics struct {
 	Attempts *prometheus.CounterVec
 	// InFlight is the number of requests being served.
 	InFlight prometheus.Gauge
+
+	mu     sync.Mutex
+	models map[string]struct{}
+}
+
+// MaxModels caps the distinct model label values.
+const MaxModels = 500
+
+// modelLabel returns model if it may be a label value, else "other".
+func (m *Metrics) modelLabel(model string) string {
+	if len(model) > 128 {
+		return "other"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.models[model]; ok {
+		return model
+	}
+	if len(m.models) >= MaxModels {
+		return "other"
+	}
+	m.models[model] = struct{}{}
+	return model
 }
 
 // New returns a fresh set of collectors, with Go runtime and process
 // collectors included.
 func New() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
+	m := &Metrics{reg: prometheus.NewRegistry(), models: map[string]struct{}{}}
 	m.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "llmux_gateway_requests_total", Help: "Client requests served, by ingress protocol, provider and status code.",
 	}, []string{"protocol", "provider", "code"})
@@ -82,6 +108,7 @@ func (m *Metrics) Request(protocol, provider string, code int, stream bool, d ti
 
 // Usage records the tokens of one request.
 func (m *Metrics) Usage(provider, model string, input, output, cached, reasoning int) {
+	model = m.modelLabel(model)
 	add := func(kind string, n int) {
 		if n > 0 {
 			m.Tokens.WithLabelValues(provider, model, kind).Add(float64(n))
