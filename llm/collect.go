@@ -18,8 +18,8 @@ type Accumulator struct {
 
 type choiceAcc struct {
 	parts   []Part
-	builder []strings.Builder // per part: text, reasoning text or arguments
-	tools   map[int]int       // tool index → part index
+	builder []*strings.Builder // per part: text, reasoning text or arguments
+	tools   map[int]int        // tool index → part index
 	finish  FinishReason
 	stop    string
 	logprob []TokenLogprob
@@ -67,8 +67,7 @@ func (a *Accumulator) Add(ev Event) {
 		c.parts = append(c.parts, Part{Type: PartToolCall, ToolCall: &ToolCall{
 			ID: ev.ID, Name: ev.Name, Signature: ev.Signature,
 		}})
-		c.builder = append(c.builder, strings.Builder{})
-		c.builder[len(c.builder)-1].WriteString(ev.Text)
+		c.builder = append(c.builder, newBuilder(ev.Text))
 	case EventToolArgs:
 		if i, ok := c.tools[ev.ToolIndex]; ok {
 			c.builder[i].WriteString(ev.Text)
@@ -95,8 +94,13 @@ func (c *choiceAcc) appendText(t PartType, s string) {
 		return
 	}
 	c.parts = append(c.parts, Part{Type: t})
-	c.builder = append(c.builder, strings.Builder{})
-	c.builder[len(c.builder)-1].WriteString(s)
+	c.builder = append(c.builder, newBuilder(s))
+}
+
+func newBuilder(s string) *strings.Builder {
+	b := &strings.Builder{}
+	b.WriteString(s)
+	return b
 }
 
 func (c *choiceAcc) addReasoning(ev Event) {
@@ -114,8 +118,7 @@ func (c *choiceAcc) addReasoning(ev Event) {
 	c.parts = append(c.parts, Part{Type: PartReasoning, Reasoning: &Reasoning{
 		ID: ev.ID, Summary: ev.Summary, Signature: ev.Signature, Data: ev.Data, Redacted: ev.Redacted,
 	}})
-	c.builder = append(c.builder, strings.Builder{})
-	c.builder[len(c.builder)-1].WriteString(ev.Text)
+	c.builder = append(c.builder, newBuilder(ev.Text))
 }
 
 // HasUsage reports whether any event carried usage.

@@ -58,7 +58,9 @@ type Rewrite struct {
 // Relay copies one upstream stream to the client frame by frame.
 type Relay interface {
 	// Copy reads the upstream stream from src and writes each frame to dst,
-	// calling flush after every write, until the stream ends. Frames that
+	// until the stream ends. It calls flush before every read from src that
+	// follows a write, and before it returns: frames that arrived together
+	// leave together, and none waits for the upstream's next bytes. Frames that
 	// exist only for the gateway (a usage chunk the client did not ask for)
 	// are not forwarded. It returns nil when the stream ended with its
 	// protocol's terminator, and an *llm.Error when the upstream reported an

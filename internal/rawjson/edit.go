@@ -21,7 +21,13 @@ func Apply(dst, data []byte, members []Member, edits []Edit) []byte {
 	if len(edits) == 0 {
 		return append(dst, data...)
 	}
-	var used [16]bool // which edits matched a member (edits beyond 16 are never added)
+	var small [16]bool
+	used := small[:0] // which edits matched a member
+	if len(edits) <= len(small) {
+		used = small[:len(edits)]
+	} else {
+		used = make([]bool, len(edits))
+	}
 	open := len(data)
 	if len(members) > 0 {
 		open = members[0].Start
@@ -34,7 +40,7 @@ func Apply(dst, data []byte, members []Member, edits []Edit) []byte {
 	for i := range members {
 		m := &members[i]
 		e, idx := find(edits, m.Key)
-		if idx >= 0 && idx < len(used) {
+		if idx >= 0 {
 			used[idx] = true
 		}
 		if e != nil && e.Delete {
@@ -63,7 +69,7 @@ func Apply(dst, data []byte, members []Member, edits []Edit) []byte {
 	}
 	for i := range edits {
 		e := &edits[i]
-		if (i < len(used) && used[i]) || e.Delete || e.Value == nil {
+		if used[i] || e.Delete || e.Value == nil {
 			continue
 		}
 		if wrote {

@@ -2,6 +2,7 @@ package rawjson
 
 import (
 	"encoding/json"
+	"fmt"
 	"errors"
 	"reflect"
 	"strings"
@@ -182,4 +183,20 @@ func uniqueKeys(ms []Member) bool {
 		seen[k] = true
 	}
 	return true
+}
+
+// TestApplyManyEdits: more edits than the fixed bookkeeping array must not
+// duplicate members.
+func TestApplyManyEdits(t *testing.T) {
+	doc := []byte(`{"model":"a","stream":true,"x":1}`)
+	ms, _ := Members(doc, nil)
+	var edits []Edit
+	for i := 0; i < 20; i++ {
+		edits = append(edits, Edit{Key: fmt.Sprintf("drop%d", i), Delete: true})
+	}
+	edits = append(edits, Edit{Key: "model", Value: []byte(`"b"`)}, Edit{Key: "new", Value: []byte(`2`)})
+	got := string(Apply(nil, doc, ms, edits))
+	if got != `{"model":"b","stream":true,"x":1,"new":2}` {
+		t.Fatalf("got %s", got)
+	}
 }

@@ -35,6 +35,8 @@ type Event struct {
 	// Raw is the event exactly as received, including its terminating blank
 	// line, for relaying it unchanged.
 	Raw []byte
+	// Comment marks a block that held only comments (see KeepComments).
+	Comment bool
 }
 
 // buffer is the read-ahead shared by Reader and LineReader.
@@ -88,42 +90,25 @@ func (b *buffer) fill() bool {
 	return false
 }
 
-// line finds the line starting at pos. It returns the line without its
-// terminator and the position after the terminator, or ok=false when the
-// buffer does not yet hold a complete line.
-func (b *buffer) line(pos int) (line []byte, next int, ok bool) {
-	rest := b.buf[pos:b.end]
-	// Two vectorized scans beat one IndexAny: find '\n', then look for a
-	// lone '\r' before it (only CRLF and CR-only streams have one).
-	i := bytes.IndexByte(rest, '\n')
-	limit := i
-	if i < 0 {
-		limit = len(rest)
-	}
-	if j := bytes.IndexByte(rest[:limit], '\r'); j >= 0 {
-		i = j
-	}
-	if i < 0 {
-		return nil, 0, false
-	}
-	if rest[i] == '\r' {
-		if i+1 == len(rest) {
-			if b.err == nil {
-				return nil, 0, false // a '\n' may follow in the next read
-			}
-			return rest[:i], pos + i + 1, true
-		}
-		if rest[i+1] == '\n' {
-			return rest[:i], pos + i + 2, true
-		}
-	}
-	return rest[:i], pos + i + 1, true
-}
-
-// Reader splits an SSE stream into events.
+// Reader splits an SSE stream into events. Parsing is incremental: every
+// byte is examined once however the input is split into reads, so a slow
+// upstream sending a large event in small pieces costs linear time.
 type Reader struct {
-	b       buffer
-	scratch []byte
+	b        buffer
+	comments bool
+
+	// The event being parsed, as offsets from b.start so that they survive
+	// the buffer being compacted or grown between reads.
+	pos       int // start of the next unparsed line
+	searched  int // no line terminator in [pos, searched)
+	nameOff   int
+	nameLen   int
+	hasName   bool
+	dataOff   int
+	dataLen   int
+	dataLines int
+	comment   bool
+	scratch   []byte // data of events with several data lines
 }
 
 // NewReader returns a Reader of r with DefaultMaxEventSize.
@@ -134,107 +119,151 @@ func NewReader(r io.Reader) *Reader {
 // SetMaxEventSize changes the maximum size of one event.
 func (r *Reader) SetMaxEventSize(n int) { r.b.max = n }
 
+// KeepComments makes Next return blocks that hold only comments (keep-alives
+// such as ": PROCESSING") as events with Comment set, so that a relay can
+// forward them.
+func (r *Reader) KeepComments() { r.comments = true }
+
 // Next returns the next event that has a data or event field; comments and
-// empty events are skipped. At the end of the input it returns io.EOF; an
-// event cut off by the end of input without its blank line is still
-// returned. Any other read error is returned as is.
+// empty events are skipped (unless KeepComments was called). At the end of
+// the input it returns io.EOF; an event cut off by the end of input without
+// its blank line is still returned. Any other read error is returned as is.
 func (r *Reader) Next() (Event, error) {
 	b := &r.b
 	for {
-		ev, consumed, complete := r.parse()
-		if complete {
-			b.start = consumed
-			if ev.Name != nil || ev.Data != nil {
-				return ev, nil
+		line, ok := r.nextLine()
+		if !ok {
+			if b.fill() {
+				continue
 			}
-			continue
-		}
-		if !b.fill() {
-			if b.start < b.end && (b.err == io.EOF || b.err == io.ErrUnexpectedEOF) {
+			if b.err == io.EOF || b.err == io.ErrUnexpectedEOF {
 				// The input ended inside an event: dispatch what is there.
-				ev, _, _ := r.parseAll()
-				b.start = b.end
-				if ev.Name != nil || ev.Data != nil {
-					return ev, nil
+				if rest := bytes.TrimSuffix(b.buf[b.start+r.pos:b.end], []byte{'\r'}); len(rest) > 0 {
+					r.field(rest)
+				}
+				r.pos = b.end - b.start
+				if r.pos > 0 {
+					if ev, ok := r.dispatch(); ok {
+						return ev, nil
+					}
 				}
 			}
 			return Event{}, b.err
 		}
+		if len(line) > 0 {
+			r.field(line)
+			continue
+		}
+		if ev, ok := r.dispatch(); ok {
+			return ev, nil
+		}
 	}
 }
 
-// parse tries to parse one complete event at the start of the buffer.
-func (r *Reader) parse() (ev Event, consumed int, complete bool) {
+// nextLine returns the next complete line (without its terminator) and
+// advances pos past it; ok is false when more input is needed.
+func (r *Reader) nextLine() (line []byte, ok bool) {
 	b := &r.b
-	pos := b.start
-	var dataLines int
-	for {
-		line, next, ok := b.line(pos)
-		if !ok {
-			return Event{}, 0, false
-		}
-		pos = next
-		if len(line) == 0 {
-			ev.Raw = b.buf[b.start:pos]
-			return ev, pos, true
-		}
-		r.field(&ev, line, &dataLines)
+	base := b.start
+	rest := b.buf[base+r.searched : b.end]
+	// Two vectorized scans beat one IndexAny: find '\n', then look for a
+	// '\r' before it (only CRLF and CR-only streams have one).
+	i := bytes.IndexByte(rest, '\n')
+	limit := i
+	if i < 0 {
+		limit = len(rest)
 	}
+	if j := bytes.IndexByte(rest[:limit], '\r'); j >= 0 {
+		i = j
+	}
+	if i < 0 {
+		r.searched = b.end - base
+		return nil, false
+	}
+	k := r.searched + i // terminator, relative to base
+	next := k + 1
+	if b.buf[base+k] == '\r' {
+		switch {
+		case base+k+1 < b.end && b.buf[base+k+1] == '\n':
+			next = k + 2
+		case base+k+1 == b.end && b.err == nil:
+			r.searched = k // a '\n' may follow in the next read
+			return nil, false
+		}
+	}
+	line = b.buf[base+r.pos : base+k]
+	r.pos, r.searched = next, next
+	return line, true
 }
 
-// parseAll parses the rest of the buffer as one event (used at EOF).
-func (r *Reader) parseAll() (ev Event, consumed int, complete bool) {
+// dispatch ends the current block: it returns the event when the block had
+// a field (or, with KeepComments, a comment), and consumes the block.
+func (r *Reader) dispatch() (Event, bool) {
 	b := &r.b
-	pos := b.start
-	var dataLines int
-	for pos < b.end {
-		line, next, ok := b.line(pos)
-		if !ok {
-			line, next = b.buf[pos:b.end], b.end
-		}
-		pos = next
-		if len(line) == 0 {
-			break
-		}
-		r.field(&ev, line, &dataLines)
+	base := b.start
+	ev := Event{Raw: b.buf[base : base+r.pos]}
+	has := r.hasName || r.dataLines > 0
+	if r.hasName {
+		ev.Name = b.buf[base+r.nameOff : base+r.nameOff+r.nameLen]
 	}
-	ev.Raw = b.buf[b.start:pos]
-	return ev, pos, true
+	switch {
+	case r.dataLines == 1:
+		ev.Data = b.buf[base+r.dataOff : base+r.dataOff+r.dataLen]
+	case r.dataLines > 1:
+		ev.Data = r.scratch
+	}
+	if !has && r.comment && r.comments {
+		ev.Comment, has = true, true
+	}
+	b.start += r.pos
+	r.pos, r.searched = 0, 0
+	r.hasName, r.dataLines, r.comment = false, 0, false
+	return ev, has
 }
 
-// field applies one non-empty line to ev.
-func (r *Reader) field(ev *Event, line []byte, dataLines *int) {
+// field applies one non-empty line of the current block.
+func (r *Reader) field(line []byte) {
 	if line[0] == ':' {
-		return // comment or keep-alive
+		r.comment = true
+		return
 	}
-	name, value := line, []byte{}
+	name, value := line, line[len(line):]
 	if i := bytes.IndexByte(line, ':'); i >= 0 {
 		name, value = line[:i], line[i+1:]
 		if len(value) > 0 && value[0] == ' ' {
 			value = value[1:]
 		}
 	}
+	off := r.offset(value)
 	switch string(name) {
 	case "data":
-		*dataLines++
-		switch *dataLines {
+		r.dataLines++
+		switch r.dataLines {
 		case 1:
-			ev.Data = value
+			r.dataOff, r.dataLen = off, len(value)
 		case 2:
-			r.scratch = append(append(append(r.scratch[:0], ev.Data...), '\n'), value...)
-			ev.Data = r.scratch
+			first := r.b.buf[r.b.start+r.dataOff : r.b.start+r.dataOff+r.dataLen]
+			r.scratch = append(append(append(r.scratch[:0], first...), '\n'), value...)
 		default:
 			r.scratch = append(append(r.scratch, '\n'), value...)
-			ev.Data = r.scratch
 		}
 	case "event":
-		ev.Name = value
+		r.hasName, r.nameOff, r.nameLen = true, off, len(value)
 	}
+}
+
+// offset returns where v (a slice of the buffer) starts, relative to b.start.
+func (r *Reader) offset(v []byte) int {
+	if cap(v) == 0 {
+		return 0
+	}
+	return cap(r.b.buf[r.b.start:]) - cap(v)
 }
 
 // LineReader splits newline-delimited JSON into lines.
 type LineReader struct {
-	b buffer
+	b        buffer
+	searched int // no '\n' in [b.start, b.start+searched)
 }
 
 // NewLineReader returns a LineReader of r with DefaultMaxEventSize as the
@@ -246,24 +275,26 @@ func NewLineReader(r io.Reader) *LineReader {
 // SetMaxLineSize changes the maximum size of one line.
 func (l *LineReader) SetMaxLineSize(n int) { l.b.max = n }
 
-// Next returns the next non-blank line without its terminator. The slice
-// aliases the reader's buffer until the next call. A last line without a
-// terminator is returned before io.EOF.
+// Next returns the next non-blank line without its terminator ("\n" or
+// "\r\n"). The slice aliases the reader's buffer until the next call. A last
+// line without a terminator is returned before io.EOF.
 func (l *LineReader) Next() ([]byte, error) {
 	b := &l.b
 	for {
-		line, next, ok := b.line(b.start)
-		if ok {
-			b.start = next
+		if i := bytes.IndexByte(b.buf[b.start+l.searched:b.end], '\n'); i >= 0 {
+			end := b.start + l.searched + i
+			line := bytes.TrimSuffix(b.buf[b.start:end], []byte{'\r'})
+			b.start, l.searched = end+1, 0
 			if len(bytes.TrimSpace(line)) == 0 {
 				continue
 			}
 			return line, nil
 		}
+		l.searched = b.end - b.start
 		if !b.fill() {
 			if b.start < b.end && (b.err == io.EOF || b.err == io.ErrUnexpectedEOF) {
 				line := b.buf[b.start:b.end]
-				b.start = b.end
+				b.start, l.searched = b.end, 0
 				if len(bytes.TrimSpace(line)) > 0 {
 					return line, nil
 				}
@@ -271,12 +302,4 @@ func (l *LineReader) Next() ([]byte, error) {
 			return nil, b.err
 		}
 	}
-}
-
-// Buffered reports whether a complete event may already be in the buffer,
-// so that a relay can delay its flush until the next read would block
-// without delaying any event.
-func (r *Reader) Buffered() bool {
-	rest := r.b.buf[r.b.start:r.b.end]
-	return bytes.Contains(rest, []byte("\n\n")) || bytes.Contains(rest, []byte("\r\n\r\n")) || bytes.Contains(rest, []byte("\r\r"))
 }

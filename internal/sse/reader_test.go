@@ -2,6 +2,7 @@ package sse
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -191,4 +192,60 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("Raw bytes %d exceed input %d", total, len(in))
 		}
 	})
+}
+
+// TestReaderSmallReadsOfLargeEvent: a big event arriving a few bytes at a
+// time must not be rescanned from its start on every read (that was
+// quadratic: minutes of CPU for a 16 MiB event from a slow upstream).
+func TestReaderSmallReadsOfLargeEvent(t *testing.T) {
+	big := strings.Repeat("y", 1<<20)
+	in := "event: big\ndata: " + big + "\ndata: tail\n\ndata: next\n\n"
+	sr := NewReader(iotest.OneByteReader(strings.NewReader(in)))
+	ev, err := sr.Next()
+	if err != nil || string(ev.Name) != "big" || string(ev.Data) != big+"\ntail" {
+		t.Fatalf("first event: err %v, name %q, %d data bytes", err, ev.Name, len(ev.Data))
+	}
+	if ev, err := sr.Next(); err != nil || string(ev.Data) != "next" {
+		t.Fatalf("second event: %q %v", ev.Data, err)
+	}
+}
+
+func TestReaderKeepComments(t *testing.T) {
+	in := ": OPENROUTER PROCESSING\n\ndata: a\n\n: ping\n: ping\n\n"
+	sr := NewReader(strings.NewReader(in))
+	sr.KeepComments()
+	var got []string
+	for {
+		ev, err := sr.Next()
+		if err != nil {
+			break
+		}
+		got = append(got, fmt.Sprintf("%v|%s|%q", ev.Comment, ev.Data, ev.Raw))
+	}
+	want := []string{
+		`true||": OPENROUTER PROCESSING\n\n"`,
+		`false|a|"data: a\n\n"`,
+		`true||": ping\n: ping\n\n"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func BenchmarkReader(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; i < 100; i++ {
+		sb.WriteString(`data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"word "},"finish_reason":null}]}` + "\n\n")
+	}
+	in := sb.String()
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		sr := NewReader(strings.NewReader(in))
+		for {
+			if _, err := sr.Next(); err != nil {
+				break
+			}
+		}
+	}
 }

@@ -114,10 +114,7 @@ func expected(se *json.SemanticError) string {
 	case "bool":
 		return "a boolean"
 	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
-		if se.JSONKind == '0' {
-			return "an integer"
-		}
-		return "a number"
+		return "an integer"
 	case "float32", "float64":
 		return "a number"
 	case "slice", "array":

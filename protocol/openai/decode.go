@@ -90,6 +90,11 @@ func decodeRequest(wr *chatRequest) (*llm.Request, error) {
 	return req, nil
 }
 
+// maxChoices bounds n, and the choice indexes accepted from upstreams: an
+// index is used to size per-choice state, so a hostile one must not be
+// able to exhaust memory.
+const maxChoices = 128
+
 func validateSampling(wr *chatRequest) error {
 	if t := wr.Temperature; t != nil && (*t < 0 || *t > 2) {
 		return llm.InvalidParam("temperature", "temperature: must be between 0 and 2")
@@ -97,7 +102,7 @@ func validateSampling(wr *chatRequest) error {
 	if p := wr.TopP; p != nil && (*p < 0 || *p > 1) {
 		return llm.InvalidParam("top_p", "top_p: must be between 0 and 1")
 	}
-	if n := wr.N; n != nil && (*n < 1 || *n > 128) {
+	if n := wr.N; n != nil && (*n < 1 || *n > maxChoices) {
 		return llm.InvalidParam("n", "n: must be between 1 and 128")
 	}
 	for _, m := range []struct {
@@ -300,6 +305,9 @@ func decodeAssistant(wm *message, p string, calls map[string]string, legacy *[]s
 		parts = append(parts, llm.Part{Type: llm.PartToolCall, ToolCall: call})
 	}
 	if fc := wm.FunctionCall; fc != nil && len(wm.ToolCalls) == 0 {
+		if fc.Name == "" {
+			return nil, llm.InvalidParam(p+".function_call.name", "%s.function_call.name: required", p)
+		}
 		id := "call_legacy_" + strconv.Itoa(len(calls))
 		calls[id] = fc.Name
 		*legacy = append(*legacy, id)
@@ -329,6 +337,9 @@ func decodeContent(c *content, p string, media bool) ([]llm.Part, error) {
 		if !media && part.Media != nil {
 			return nil, llm.InvalidParam(pp+".type", "%s.type: %s parts are only allowed in user messages", pp, cp.Type)
 		}
+		if part.Media == nil && part.Text == "" && len(part.Extensions) == 0 {
+			continue // an empty text or refusal part says nothing, like empty string content
+		}
 		parts = append(parts, part)
 	}
 	return parts, nil
@@ -352,10 +363,10 @@ func decodePart(cp *contentPart, p string) (llm.Part, error) {
 			return llm.Part{}, llm.InvalidParam(p+".image_url.url", "%s.image_url.url: required for an image part", p)
 		}
 		m := &llm.Media{Detail: cp.ImageURL.Detail}
-		if mt, data, ok := llm.ParseDataURL(cp.ImageURL.URL); ok {
+		if mt, data, ok := llm.ParseDataURL(cp.ImageURL.URL); ok && data != "" {
 			m.MIMEType, m.Data = mt, data
 		} else if strings.HasPrefix(cp.ImageURL.URL, "data:") {
-			return llm.Part{}, llm.InvalidParam(p+".image_url.url", "%s.image_url.url: a data URL must be base64-encoded", p)
+			return llm.Part{}, llm.InvalidParam(p+".image_url.url", "%s.image_url.url: a data URL must hold base64-encoded data", p)
 		} else {
 			m.URL = cp.ImageURL.URL
 		}
@@ -374,6 +385,9 @@ func decodePart(cp *contentPart, p string) (llm.Part, error) {
 		m := &llm.Media{FileID: f.FileID, Filename: f.Filename}
 		if f.FileData != "" {
 			if mt, data, ok := llm.ParseDataURL(f.FileData); ok {
+				if data == "" {
+					return llm.Part{}, llm.InvalidParam(p+".file.file_data", "%s.file.file_data: the data URL holds no data", p)
+				}
 				m.MIMEType, m.Data = mt, data
 			} else {
 				m.Data = f.FileData // bare base64, as some clients send it

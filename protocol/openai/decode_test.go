@@ -16,76 +16,77 @@ func userMsg(text string) llm.Message {
 	return llm.Message{Role: llm.RoleUser, Parts: []llm.Part{llm.TextPart(text)}}
 }
 
-func TestDecodeRequest(t *testing.T) {
-	tests := []struct {
-		name string
-		body string
-		want llm.Request
-	}{
-		{
-			name: "string content",
-			body: `{"model":"gpt-4.1","messages":[{"role":"user","content":"Hello"}]}`,
-			want: llm.Request{Model: "gpt-4.1", Messages: []llm.Message{userMsg("Hello")}, Origin: "openai"},
-		},
-		{
-			name: "empty and null content",
-			body: `{"model":"m","messages":[{"role":"system","content":""},{"role":"user","content":null}]}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{
-				{Role: llm.RoleSystem}, {Role: llm.RoleUser}}},
-		},
-		{
-			name: "array content with images",
-			body: `{"model":"m","messages":[{"role":"user","content":[
+// decodeRequestTests are valid request bodies and their canonical form; the
+// round-trip test and the fuzz seeds use them too.
+var decodeRequestTests = []struct {
+	name string
+	body string
+	want llm.Request
+}{
+	{
+		name: "string content",
+		body: `{"model":"gpt-4.1","messages":[{"role":"user","content":"Hello"}]}`,
+		want: llm.Request{Model: "gpt-4.1", Messages: []llm.Message{userMsg("Hello")}, Origin: "openai"},
+	},
+	{
+		name: "empty and null content",
+		body: `{"model":"m","messages":[{"role":"system","content":""},{"role":"user","content":null}]}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{
+			{Role: llm.RoleSystem}, {Role: llm.RoleUser}}},
+	},
+	{
+		name: "array content with images",
+		body: `{"model":"m","messages":[{"role":"user","content":[
 				{"type":"text","text":"What is in these?"},
 				{"type":"image_url","image_url":{"url":"https://example.com/a.png","detail":"high"}},
 				{"type":"image_url","image_url":"https://example.com/b.jpg"},
 				{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},
 				{"type":"image_url","image_url":{"url":"data:image/jpeg;charset=binary;base64,/9j/4AAQ"}}]}]}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{
-				llm.TextPart("What is in these?"),
-				{Type: llm.PartImage, Media: &llm.Media{URL: "https://example.com/a.png", Detail: "high"}},
-				{Type: llm.PartImage, Media: &llm.Media{URL: "https://example.com/b.jpg"}},
-				{Type: llm.PartImage, Media: &llm.Media{MIMEType: "image/png", Data: "iVBORw0KGgo="}},
-				{Type: llm.PartImage, Media: &llm.Media{MIMEType: "image/jpeg", Data: "/9j/4AAQ"}},
-			}}}},
-		},
-		{
-			name: "input audio",
-			body: `{"model":"m","messages":[{"role":"user","content":[
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{
+			llm.TextPart("What is in these?"),
+			{Type: llm.PartImage, Media: &llm.Media{URL: "https://example.com/a.png", Detail: "high"}},
+			{Type: llm.PartImage, Media: &llm.Media{URL: "https://example.com/b.jpg"}},
+			{Type: llm.PartImage, Media: &llm.Media{MIMEType: "image/png", Data: "iVBORw0KGgo="}},
+			{Type: llm.PartImage, Media: &llm.Media{MIMEType: "image/jpeg", Data: "/9j/4AAQ"}},
+		}}}},
+	},
+	{
+		name: "input audio",
+		body: `{"model":"m","messages":[{"role":"user","content":[
 				{"type":"input_audio","input_audio":{"data":"UklGRg==","format":"wav"}},
 				{"type":"input_audio","input_audio":{"data":"SUQz","format":"mp3"}}]}]}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{
-				{Type: llm.PartAudio, Media: &llm.Media{MIMEType: "audio/wav", Data: "UklGRg=="}},
-				{Type: llm.PartAudio, Media: &llm.Media{MIMEType: "audio/mpeg", Data: "SUQz"}},
-			}}}},
-		},
-		{
-			name: "file parts",
-			body: `{"model":"m","messages":[{"role":"user","content":[
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{
+			{Type: llm.PartAudio, Media: &llm.Media{MIMEType: "audio/wav", Data: "UklGRg=="}},
+			{Type: llm.PartAudio, Media: &llm.Media{MIMEType: "audio/mpeg", Data: "SUQz"}},
+		}}}},
+	},
+	{
+		name: "file parts",
+		body: `{"model":"m","messages":[{"role":"user","content":[
 				{"type":"file","file":{"file_data":"data:application/pdf;base64,JVBERi0=","filename":"a.pdf"}},
 				{"type":"file","file":{"file_id":"file-abc123"}},
 				{"type":"file","file":{"file_data":"aGVsbG8=","filename":"notes.TXT"}}]}]}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{
-				{Type: llm.PartFile, Media: &llm.Media{MIMEType: "application/pdf", Data: "JVBERi0=", Filename: "a.pdf"}},
-				{Type: llm.PartFile, Media: &llm.Media{FileID: "file-abc123"}},
-				{Type: llm.PartFile, Media: &llm.Media{MIMEType: "text/plain", Data: "aGVsbG8=", Filename: "notes.TXT"}},
-			}}}},
-		},
-		{
-			name: "system developer and names",
-			body: `{"model":"m","messages":[
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{
+			{Type: llm.PartFile, Media: &llm.Media{MIMEType: "application/pdf", Data: "JVBERi0=", Filename: "a.pdf"}},
+			{Type: llm.PartFile, Media: &llm.Media{FileID: "file-abc123"}},
+			{Type: llm.PartFile, Media: &llm.Media{MIMEType: "text/plain", Data: "aGVsbG8=", Filename: "notes.TXT"}},
+		}}}},
+	},
+	{
+		name: "system developer and names",
+		body: `{"model":"m","messages":[
 				{"role":"system","content":"Be brief."},
 				{"role":"developer","content":[{"type":"text","text":"Use "},{"type":"text","text":"French."}]},
 				{"role":"user","name":"alice","content":"Hi"}]}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{
-				{Role: llm.RoleSystem, Parts: []llm.Part{llm.TextPart("Be brief.")}},
-				{Role: llm.RoleDeveloper, Parts: []llm.Part{llm.TextPart("Use "), llm.TextPart("French.")}},
-				{Role: llm.RoleUser, Name: "alice", Parts: []llm.Part{llm.TextPart("Hi")}},
-			}},
-		},
-		{
-			name: "assistant tool calls and tool results",
-			body: `{"model":"m","messages":[
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{
+			{Role: llm.RoleSystem, Parts: []llm.Part{llm.TextPart("Be brief.")}},
+			{Role: llm.RoleDeveloper, Parts: []llm.Part{llm.TextPart("Use "), llm.TextPart("French.")}},
+			{Role: llm.RoleUser, Name: "alice", Parts: []llm.Part{llm.TextPart("Hi")}},
+		}},
+	},
+	{
+		name: "assistant tool calls and tool results",
+		body: `{"model":"m","messages":[
 				{"role":"user","content":"Weather and time in Paris?"},
 				{"role":"assistant","content":null,"tool_calls":[
 					{"id":"call_A","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},
@@ -93,196 +94,213 @@ func TestDecodeRequest(t *testing.T) {
 				{"role":"tool","tool_call_id":"call_B","content":"12:00"},
 				{"role":"tool","tool_call_id":"call_A","content":[{"type":"text","text":"sunny"}]},
 				{"role":"tool","tool_call_id":"call_unknown","content":"?"}]}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{
-				userMsg("Weather and time in Paris?"),
-				{Role: llm.RoleAssistant, Parts: []llm.Part{
-					{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{ID: "call_A", Type: llm.CallFunction, Name: "get_weather", Arguments: `{"city":"Paris"}`}},
-					{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{ID: "call_B", Type: llm.CallFunction, Name: "get_time", Arguments: `{"tz":"CET"}`}},
-				}},
-				{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{
-					CallID: "call_B", Name: "get_time", Content: []llm.Part{llm.TextPart("12:00")}}}}},
-				{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{
-					CallID: "call_A", Name: "get_weather", Content: []llm.Part{llm.TextPart("sunny")}}}}},
-				{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{
-					CallID: "call_unknown", Content: []llm.Part{llm.TextPart("?")}}}}},
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{
+			userMsg("Weather and time in Paris?"),
+			{Role: llm.RoleAssistant, Parts: []llm.Part{
+				{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{ID: "call_A", Type: llm.CallFunction, Name: "get_weather", Arguments: `{"city":"Paris"}`}},
+				{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{ID: "call_B", Type: llm.CallFunction, Name: "get_time", Arguments: `{"tz":"CET"}`}},
 			}},
-		},
-		{
-			name: "assistant text reasoning refusal and custom call",
-			body: `{"model":"m","messages":[
+			{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{
+				CallID: "call_B", Name: "get_time", Content: []llm.Part{llm.TextPart("12:00")}}}}},
+			{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{
+				CallID: "call_A", Name: "get_weather", Content: []llm.Part{llm.TextPart("sunny")}}}}},
+			{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{
+				CallID: "call_unknown", Content: []llm.Part{llm.TextPart("?")}}}}},
+		}},
+	},
+	{
+		name: "assistant text reasoning refusal and custom call",
+		body: `{"model":"m","messages":[
 				{"role":"assistant","reasoning_content":"Think.","content":[{"type":"text","text":"No."},{"type":"refusal","refusal":"I can't."}],
 				 "tool_calls":[{"id":"call_C","type":"custom","custom":{"name":"sql","input":"SELECT 1"}}]},
 				{"role":"assistant","reasoning":"Other field.","content":"Yes.","refusal":"Partly."}]}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{
-				{Role: llm.RoleAssistant, Parts: []llm.Part{
-					{Type: llm.PartReasoning, Reasoning: &llm.Reasoning{Text: "Think.", Origin: "openai"}},
-					llm.TextPart("No."),
-					{Type: llm.PartRefusal, Text: "I can't."},
-					{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{ID: "call_C", Type: llm.CallCustom, Name: "sql", Arguments: "SELECT 1"}},
-				}},
-				{Role: llm.RoleAssistant, Parts: []llm.Part{
-					{Type: llm.PartReasoning, Reasoning: &llm.Reasoning{Text: "Other field.", Origin: "openai"}},
-					llm.TextPart("Yes."),
-					{Type: llm.PartRefusal, Text: "Partly."},
-				}},
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{
+			{Role: llm.RoleAssistant, Parts: []llm.Part{
+				{Type: llm.PartReasoning, Reasoning: &llm.Reasoning{Text: "Think.", Origin: "openai"}},
+				llm.TextPart("No."),
+				{Type: llm.PartRefusal, Text: "I can't."},
+				{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{ID: "call_C", Type: llm.CallCustom, Name: "sql", Arguments: "SELECT 1"}},
 			}},
-		},
-		{
-			name: "legacy functions",
-			body: `{"model":"m","functions":[{"name":"get_weather","description":"Weather.","parameters":{"type":"object"}}],
+			{Role: llm.RoleAssistant, Parts: []llm.Part{
+				{Type: llm.PartReasoning, Reasoning: &llm.Reasoning{Text: "Other field.", Origin: "openai"}},
+				llm.TextPart("Yes."),
+				{Type: llm.PartRefusal, Text: "Partly."},
+			}},
+		}},
+	},
+	{
+		name: "assistant refusal in parts and field",
+		body: `{"model":"m","messages":[{"role":"assistant","content":[{"type":"refusal","refusal":"I can't. "}],"refusal":"Sorry."}]}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{{Role: llm.RoleAssistant, Parts: []llm.Part{
+			{Type: llm.PartRefusal, Text: "I can't. "}, {Type: llm.PartRefusal, Text: "Sorry."},
+		}}}},
+	},
+	{
+		// Issue found by FuzzDecodeRequest: an empty refusal part was sent on
+		// as "refusal":"", which decodes to nothing, so encoding was not stable.
+		name: "empty text and refusal parts dropped",
+		body: `{"model":"m","messages":[{"role":"assistant","content":[{"type":"text","text":""},{"type":"refusal","refusal":""}]},
+			{"role":"user","content":[{"type":"text","text":""},{"type":"text","text":"Hi"}]}]}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{{Role: llm.RoleAssistant}, userMsg("Hi")}},
+	},
+	{
+		name: "legacy functions",
+		body: `{"model":"m","functions":[{"name":"get_weather","description":"Weather.","parameters":{"type":"object"}}],
 				"function_call":{"name":"get_weather"},"messages":[
 				{"role":"user","content":"Paris?"},
 				{"role":"assistant","content":null,"function_call":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},
 				{"role":"function","name":"get_weather","content":"sunny"}]}`,
-			want: llm.Request{Model: "m", Origin: "openai",
-				Tools: []llm.Tool{{Type: llm.ToolFunction, Name: "get_weather", Description: "Weather.",
-					Parameters: json.RawMessage(`{"type":"object"}`)}},
-				ToolChoice: &llm.ToolChoice{Mode: llm.ToolChoiceTool, Name: "get_weather"},
-				Messages: []llm.Message{
-					userMsg("Paris?"),
-					{Role: llm.RoleAssistant, Parts: []llm.Part{{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{
-						ID: "call_legacy_0", Type: llm.CallFunction, Name: "get_weather", Arguments: `{"city":"Paris"}`}}}},
-					{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{
-						CallID: "call_legacy_0", Name: "get_weather", Content: []llm.Part{llm.TextPart("sunny")}}}}},
-				}},
-		},
-		{
-			name: "legacy function_call mode",
-			body: `{"model":"m","function_call":"none",` + user + `}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
-				ToolChoice: &llm.ToolChoice{Mode: llm.ToolChoiceNone}},
-		},
-		{
-			name: "tools and tool choice",
-			body: `{"model":"m",` + user + `,"tools":[
+		want: llm.Request{Model: "m", Origin: "openai",
+			Tools: []llm.Tool{{Type: llm.ToolFunction, Name: "get_weather", Description: "Weather.",
+				Parameters: json.RawMessage(`{"type":"object"}`)}},
+			ToolChoice: &llm.ToolChoice{Mode: llm.ToolChoiceTool, Name: "get_weather"},
+			Messages: []llm.Message{
+				userMsg("Paris?"),
+				{Role: llm.RoleAssistant, Parts: []llm.Part{{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{
+					ID: "call_legacy_0", Type: llm.CallFunction, Name: "get_weather", Arguments: `{"city":"Paris"}`}}}},
+				{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{
+					CallID: "call_legacy_0", Name: "get_weather", Content: []llm.Part{llm.TextPart("sunny")}}}}},
+			}},
+	},
+	{
+		name: "legacy function_call mode",
+		body: `{"model":"m","function_call":"none",` + user + `}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
+			ToolChoice: &llm.ToolChoice{Mode: llm.ToolChoiceNone}},
+	},
+	{
+		name: "tools and tool choice",
+		body: `{"model":"m",` + user + `,"tools":[
 				{"type":"function","function":{"name":"f","description":"F.","parameters":{"type":"object","properties":{}},"strict":true}},
 				{"type":"custom","custom":{"name":"sql","description":"Run SQL."}}],
 				"tool_choice":{"type":"function","function":{"name":"f"}},"parallel_tool_calls":false}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
-				Tools: []llm.Tool{
-					{Type: llm.ToolFunction, Name: "f", Description: "F.",
-						Parameters: json.RawMessage(`{"type":"object","properties":{}}`), Strict: ptr(true)},
-					{Type: llm.ToolCustom, Name: "sql", Description: "Run SQL.",
-						Raw: json.RawMessage(`{"name":"sql","description":"Run SQL."}`)},
-				},
-				ToolChoice:        &llm.ToolChoice{Mode: llm.ToolChoiceTool, Name: "f"},
-				ParallelToolCalls: ptr(false)},
-		},
-		{
-			name: "tool choice required",
-			body: `{"model":"m",` + user + `,"tool_choice":"required"}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
-				ToolChoice: &llm.ToolChoice{Mode: llm.ToolChoiceRequired}},
-		},
-		{
-			name: "tool choice allowed tools",
-			body: `{"model":"m",` + user + `,"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"required",
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
+			Tools: []llm.Tool{
+				{Type: llm.ToolFunction, Name: "f", Description: "F.",
+					Parameters: json.RawMessage(`{"type":"object","properties":{}}`), Strict: ptr(true)},
+				{Type: llm.ToolCustom, Name: "sql", Description: "Run SQL.",
+					Raw: json.RawMessage(`{"name":"sql","description":"Run SQL."}`)},
+			},
+			ToolChoice:        &llm.ToolChoice{Mode: llm.ToolChoiceTool, Name: "f"},
+			ParallelToolCalls: ptr(false)},
+	},
+	{
+		name: "tool choice required",
+		body: `{"model":"m",` + user + `,"tool_choice":"required"}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
+			ToolChoice: &llm.ToolChoice{Mode: llm.ToolChoiceRequired}},
+	},
+	{
+		name: "tool choice allowed tools",
+		body: `{"model":"m",` + user + `,"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"required",
 				"tools":[{"type":"function","function":{"name":"a"}},{"type":"custom","name":"b"}]}}}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
-				ToolChoice: &llm.ToolChoice{Mode: llm.ToolChoiceRequired, Allowed: []string{"a", "b"}}},
-		},
-		{
-			name: "sampling parameters",
-			body: `{"model":"m",` + user + `,"temperature":0.2,"top_p":0.9,"frequency_penalty":-1.5,"presence_penalty":1,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
+			ToolChoice: &llm.ToolChoice{Mode: llm.ToolChoiceRequired, Allowed: []string{"a", "b"}}},
+	},
+	{
+		name: "sampling parameters",
+		body: `{"model":"m",` + user + `,"temperature":0.2,"top_p":0.9,"frequency_penalty":-1.5,"presence_penalty":1,
 				"seed":42,"stop":"END","n":3,"logprobs":true,"top_logprobs":5,"user":"u-1","metadata":{"k":"v"},
 				"service_tier":"flex","store":true}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
-				Temperature: ptr(0.2), TopP: ptr(0.9), FrequencyPenalty: ptr(-1.5), PresencePenalty: ptr(1.0),
-				Seed: ptr(int64(42)), Stop: []string{"END"}, N: 3, Logprobs: true, TopLogprobs: ptr(5), User: "u-1",
-				Metadata: map[string]string{"k": "v"}, ServiceTier: "flex", Store: ptr(true)},
-		},
-		{
-			name: "stop array",
-			body: `{"model":"m",` + user + `,"stop":["a","b"]}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, Stop: []string{"a", "b"}},
-		},
-		{
-			name: "null optional fields",
-			body: `{"model":"m",` + user + `,"temperature":null,"top_p":null,"n":null,"stop":null,"seed":null,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
+			Temperature: ptr(0.2), TopP: ptr(0.9), FrequencyPenalty: ptr(-1.5), PresencePenalty: ptr(1.0),
+			Seed: ptr(int64(42)), Stop: []string{"END"}, N: 3, Logprobs: true, TopLogprobs: ptr(5), User: "u-1",
+			Metadata: map[string]string{"k": "v"}, ServiceTier: "flex", Store: ptr(true)},
+	},
+	{
+		name: "stop array",
+		body: `{"model":"m",` + user + `,"stop":["a","b"]}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, Stop: []string{"a", "b"}},
+	},
+	{
+		name: "null optional fields",
+		body: `{"model":"m",` + user + `,"temperature":null,"top_p":null,"n":null,"stop":null,"seed":null,
 				"max_tokens":null,"max_completion_tokens":null,"logprobs":null,"top_logprobs":null,"response_format":null,
 				"tools":null,"tool_choice":null,"parallel_tool_calls":null,"reasoning_effort":null,"stream":null,
 				"stream_options":null,"user":null,"metadata":null,"service_tier":null,"store":null,"functions":null,
 				"function_call":null}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}},
-		},
-		{
-			name: "null optional message fields",
-			body: `{"model":"m","messages":[{"role":"user","content":"Hi","name":null},
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}},
+	},
+	{
+		name: "null optional message fields",
+		body: `{"model":"m","messages":[{"role":"user","content":"Hi","name":null},
 				{"role":"assistant","content":"Yo","tool_calls":null,"refusal":null,"function_call":null,"reasoning_content":null}]}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi"),
-				{Role: llm.RoleAssistant, Parts: []llm.Part{llm.TextPart("Yo")}}}},
-		},
-		{
-			name: "unknown fields kept",
-			body: `{"model":"m",` + user + `,"prediction":{"type":"content","content":"x"},"verbosity":"low","top_k":5}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
-				Extensions: llm.Extensions{
-					"prediction": json.RawMessage(`{"type":"content","content":"x"}`),
-					"verbosity":  json.RawMessage(`"low"`),
-					"top_k":      json.RawMessage(`5`),
-				}},
-		},
-		{
-			name: "unknown message and part fields kept",
-			body: `{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"Hi","cache_control":{"type":"ephemeral"}}],"x_tag":1}]}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{{Role: llm.RoleUser,
-				Extensions: llm.Extensions{"x_tag": json.RawMessage(`1`)},
-				Parts: []llm.Part{{Type: llm.PartText, Text: "Hi",
-					Extensions: llm.Extensions{"cache_control": json.RawMessage(`{"type":"ephemeral"}`)}}}}}},
-		},
-		{
-			name: "response format json schema",
-			body: `{"model":"m",` + user + `,"response_format":{"type":"json_schema","json_schema":{"name":"answer",
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi"),
+			{Role: llm.RoleAssistant, Parts: []llm.Part{llm.TextPart("Yo")}}}},
+	},
+	{
+		name: "unknown fields kept",
+		body: `{"model":"m",` + user + `,"prediction":{"type":"content","content":"x"},"verbosity":"low","top_k":5}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
+			Extensions: llm.Extensions{
+				"prediction": json.RawMessage(`{"type":"content","content":"x"}`),
+				"verbosity":  json.RawMessage(`"low"`),
+				"top_k":      json.RawMessage(`5`),
+			}},
+	},
+	{
+		name: "unknown message and part fields kept",
+		body: `{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"Hi","cache_control":{"type":"ephemeral"}}],"x_tag":1}]}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{{Role: llm.RoleUser,
+			Extensions: llm.Extensions{"x_tag": json.RawMessage(`1`)},
+			Parts: []llm.Part{{Type: llm.PartText, Text: "Hi",
+				Extensions: llm.Extensions{"cache_control": json.RawMessage(`{"type":"ephemeral"}`)}}}}}},
+	},
+	{
+		name: "response format json schema",
+		body: `{"model":"m",` + user + `,"response_format":{"type":"json_schema","json_schema":{"name":"answer",
 				"description":"The answer.","schema":{"type":"object","properties":{"a":{"type":"string"}}},"strict":true}}}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
-				ResponseFormat: &llm.ResponseFormat{Type: llm.FormatJSONSchema, Name: "answer", Description: "The answer.",
-					Schema: json.RawMessage(`{"type":"object","properties":{"a":{"type":"string"}}}`), Strict: ptr(true)}},
-		},
-		{
-			name: "response format json object",
-			body: `{"model":"m",` + user + `,"response_format":{"type":"json_object"}}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
-				ResponseFormat: &llm.ResponseFormat{Type: llm.FormatJSONObject}},
-		},
-		{
-			name: "reasoning effort",
-			body: `{"model":"o3",` + user + `,"reasoning_effort":"high"}`,
-			want: llm.Request{Model: "o3", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
-				Reasoning: &llm.ReasoningConfig{Effort: "high"}},
-		},
-		{
-			name: "reasoning effort none disables",
-			body: `{"model":"gpt-5.1",` + user + `,"reasoning_effort":"none"}`,
-			want: llm.Request{Model: "gpt-5.1", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
-				Reasoning: &llm.ReasoningConfig{Mode: llm.ReasoningDisabled, Effort: "none"}},
-		},
-		{
-			name: "stream with usage",
-			body: `{"model":"m",` + user + `,"stream":true,"stream_options":{"include_usage":true,"include_obfuscation":false}}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, Stream: true, StreamUsage: true},
-		},
-		{
-			name: "stream without usage",
-			body: `{"model":"m",` + user + `,"stream":true,"stream_options":{"include_usage":false}}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, Stream: true},
-		},
-		{
-			name: "max_tokens",
-			body: `{"model":"m",` + user + `,"max_tokens":100}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, MaxTokens: ptr(100)},
-		},
-		{
-			name: "max_completion_tokens",
-			body: `{"model":"m",` + user + `,"max_completion_tokens":200}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, MaxTokens: ptr(200)},
-		},
-		{
-			name: "max_completion_tokens wins over max_tokens",
-			body: `{"model":"m",` + user + `,"max_tokens":100,"max_completion_tokens":200}`,
-			want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, MaxTokens: ptr(200)},
-		},
-	}
-	for _, tt := range tests {
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
+			ResponseFormat: &llm.ResponseFormat{Type: llm.FormatJSONSchema, Name: "answer", Description: "The answer.",
+				Schema: json.RawMessage(`{"type":"object","properties":{"a":{"type":"string"}}}`), Strict: ptr(true)}},
+	},
+	{
+		name: "response format json object",
+		body: `{"model":"m",` + user + `,"response_format":{"type":"json_object"}}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
+			ResponseFormat: &llm.ResponseFormat{Type: llm.FormatJSONObject}},
+	},
+	{
+		name: "reasoning effort",
+		body: `{"model":"o3",` + user + `,"reasoning_effort":"high"}`,
+		want: llm.Request{Model: "o3", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
+			Reasoning: &llm.ReasoningConfig{Effort: "high"}},
+	},
+	{
+		name: "reasoning effort none disables",
+		body: `{"model":"gpt-5.1",` + user + `,"reasoning_effort":"none"}`,
+		want: llm.Request{Model: "gpt-5.1", Origin: "openai", Messages: []llm.Message{userMsg("Hi")},
+			Reasoning: &llm.ReasoningConfig{Mode: llm.ReasoningDisabled, Effort: "none"}},
+	},
+	{
+		name: "stream with usage",
+		body: `{"model":"m",` + user + `,"stream":true,"stream_options":{"include_usage":true,"include_obfuscation":false}}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, Stream: true, StreamUsage: true},
+	},
+	{
+		name: "stream without usage",
+		body: `{"model":"m",` + user + `,"stream":true,"stream_options":{"include_usage":false}}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, Stream: true},
+	},
+	{
+		name: "max_tokens",
+		body: `{"model":"m",` + user + `,"max_tokens":100}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, MaxTokens: ptr(100)},
+	},
+	{
+		name: "max_completion_tokens",
+		body: `{"model":"m",` + user + `,"max_completion_tokens":200}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, MaxTokens: ptr(200)},
+	},
+	{
+		name: "max_completion_tokens wins over max_tokens",
+		body: `{"model":"m",` + user + `,"max_tokens":100,"max_completion_tokens":200}`,
+		want: llm.Request{Model: "m", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}, MaxTokens: ptr(200)},
+	},
+}
+
+func TestDecodeRequest(t *testing.T) {
+	for _, tt := range decodeRequestTests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := proto.DecodeRequest([]byte(tt.body))
 			if err != nil {
@@ -325,6 +343,10 @@ func TestDecodeRequestErrors(t *testing.T) {
 			"messages[0].tool_calls[0].function.name", "required"},
 		{"tool call arguments number", `{"model":"m","messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":5}}]}]}`,
 			"messages[0].tool_calls[0].function.arguments", "JSON-encoded string"},
+		// Issue found by FuzzDecodeRequest: a nameless legacy call was accepted
+		// and then encoded as a tool call that no server accepts.
+		{"legacy function call without name", `{"model":"m","messages":[{"role":"assistant","function_call":{"arguments":"{}"}}]}`,
+			"messages[0].function_call.name", "required"},
 		{"image in system message", `{"model":"m","messages":[{"role":"system","content":[{"type":"image_url","image_url":{"url":"https://x/a.png"}}]}]}`,
 			"messages[0].content[0].type", "only allowed in user messages"},
 		{"image in assistant message", `{"model":"m","messages":[{"role":"assistant","content":[{"type":"input_audio","input_audio":{"data":"AA==","format":"wav"}}]}]}`,
@@ -345,6 +367,12 @@ func TestDecodeRequestErrors(t *testing.T) {
 			"messages[0].content[0].image_url", "expected an object"},
 		{"data URL not base64", `{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png,abc"}}]}]}`,
 			"messages[0].content[0].image_url.url", "base64"},
+		// Issue found by FuzzDecodeRequest: empty data URLs were accepted and
+		// then could not be encoded for an upstream.
+		{"image data URL without data", `{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,"}}]}]}`,
+			"messages[0].content[0].image_url.url", "base64-encoded data"},
+		{"file data URL without data", `{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"file_data":"data:;base64,"}}]}]}`,
+			"messages[0].content[0].file.file_data", "no data"},
 		{"audio without data", `{"model":"m","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{"format":"wav"}}]}]}`,
 			"messages[0].content[0].input_audio.data", "required"},
 		{"file without data or id", `{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"filename":"a.pdf"}}]}]}`,

@@ -69,11 +69,17 @@ func encodeRequest(req *llm.Request, model string) (*chatRequest, error) {
 				Schema: jsontext.Value(rf.Schema), Strict: rf.Strict}
 		}
 	}
+	// Vendor fields travel on only to the protocol they came from.
+	ext := req.Origin == ID
 	for i, t := range req.Tools {
 		switch t.Type {
 		case llm.ToolFunction, "":
-			wr.Tools = append(wr.Tools, tool{Type: "function", Function: &functionDef{Name: t.Name,
-				Description: t.Description, Parameters: jsontext.Value(t.Parameters), Strict: t.Strict}})
+			wt := tool{Type: "function", Function: &functionDef{Name: t.Name,
+				Description: t.Description, Parameters: jsontext.Value(t.Parameters), Strict: t.Strict}}
+			if ext {
+				wt.Unknown = wirejson.Unknown(t.Extensions)
+			}
+			wr.Tools = append(wr.Tools, wt)
 		case llm.ToolCustom:
 			raw := t.Raw
 			if len(raw) == 0 {
@@ -88,12 +94,12 @@ func encodeRequest(req *llm.Request, model string) (*chatRequest, error) {
 	if tc := req.ToolChoice; tc != nil {
 		wr.ToolChoice = encodeToolChoice(tc, req.Tools)
 	}
-	msgs, err := encodeMessages(req.Messages)
+	msgs, err := encodeMessages(req.Messages, ext)
 	if err != nil {
 		return nil, err
 	}
 	wr.Messages = msgs
-	if req.Origin == ID && len(req.Extensions) > 0 {
+	if ext && len(req.Extensions) > 0 {
 		wr.Unknown = wirejson.Unknown(req.Extensions)
 	}
 	return wr, nil
@@ -146,11 +152,17 @@ func encodeToolChoice(tc *llm.ToolChoice, tools []llm.Tool) *toolChoice {
 	return &toolChoice{Mode: string(tc.Mode)}
 }
 
-func encodeMessages(msgs []llm.Message) ([]message, error) {
+// encodeMessages encodes the conversation; ext says whether the messages'
+// and parts' Extensions are in this protocol's naming and are sent on.
+func encodeMessages(msgs []llm.Message, ext bool) ([]message, error) {
 	out := make([]message, 0, len(msgs))
 	for i := range msgs {
 		m := &msgs[i]
 		p := wirejson.Index("messages", i)
+		var unknown jsontext.Value
+		if ext {
+			unknown = wirejson.Unknown(m.Extensions)
+		}
 		switch m.Role {
 		case llm.RoleTool:
 			// One tool message per result.
@@ -159,7 +171,7 @@ func encodeMessages(msgs []llm.Message) ([]message, error) {
 					continue
 				}
 				r := part.ToolResult
-				c, err := encodeContent(r.Content, p, true)
+				c, err := encodeContent(r.Content, p, true, ext)
 				if err != nil {
 					return nil, err
 				}
@@ -167,10 +179,10 @@ func encodeMessages(msgs []llm.Message) ([]message, error) {
 					empty := ""
 					c = content{Text: &empty}
 				}
-				out = append(out, message{Role: "tool", ToolCallID: r.CallID, Content: c})
+				out = append(out, message{Role: "tool", ToolCallID: r.CallID, Content: c, Unknown: unknown})
 			}
 		case llm.RoleAssistant:
-			wm := message{Role: "assistant", Name: m.Name}
+			wm := message{Role: "assistant", Name: m.Name, Unknown: unknown}
 			var rest []llm.Part
 			for _, part := range m.Parts {
 				switch part.Type {
@@ -178,6 +190,9 @@ func encodeMessages(msgs []llm.Message) ([]message, error) {
 					wm.ToolCalls = append(wm.ToolCalls, encodeToolCall(part.ToolCall, nil))
 				case llm.PartRefusal:
 					s := part.Text
+					if wm.Refusal != nil {
+						s = *wm.Refusal + s
+					}
 					wm.Refusal = &s
 				case llm.PartReasoning:
 					// Chat Completions has no field for reasoning history.
@@ -185,14 +200,14 @@ func encodeMessages(msgs []llm.Message) ([]message, error) {
 					rest = append(rest, part)
 				}
 			}
-			c, err := encodeContent(rest, p, false)
+			c, err := encodeContent(rest, p, false, ext)
 			if err != nil {
 				return nil, err
 			}
 			wm.Content = c
 			out = append(out, wm)
 		default:
-			c, err := encodeContent(m.Parts, p, m.Role == llm.RoleUser)
+			c, err := encodeContent(m.Parts, p, m.Role == llm.RoleUser, ext)
 			if err != nil {
 				return nil, err
 			}
@@ -200,18 +215,19 @@ func encodeMessages(msgs []llm.Message) ([]message, error) {
 				empty := ""
 				c = content{Text: &empty}
 			}
-			out = append(out, message{Role: string(m.Role), Name: m.Name, Content: c})
+			out = append(out, message{Role: string(m.Role), Name: m.Name, Content: c, Unknown: unknown})
 		}
 	}
 	return out, nil
 }
 
 // encodeContent encodes parts as a plain string when they are all text (the
-// form every compatible server accepts), else as an array of parts.
-func encodeContent(parts []llm.Part, p string, media bool) (content, error) {
+// form every compatible server accepts), else as an array of parts. With
+// ext, parts keep their Extensions, which only the array form can carry.
+func encodeContent(parts []llm.Part, p string, media, ext bool) (content, error) {
 	allText := true
 	for _, part := range parts {
-		if part.Type != llm.PartText {
+		if part.Type != llm.PartText || ext && len(part.Extensions) > 0 {
 			allText = false
 		}
 	}
@@ -234,6 +250,9 @@ func encodeContent(parts []llm.Part, p string, media bool) (content, error) {
 	out := content{IsParts: true}
 	for _, part := range parts {
 		cp := contentPart{Type: string(part.Type)}
+		if ext {
+			cp.Unknown = wirejson.Unknown(part.Extensions)
+		}
 		switch part.Type {
 		case llm.PartText:
 			t := part.Text

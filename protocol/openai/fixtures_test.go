@@ -29,7 +29,6 @@ type wireChunk struct {
 		} `json:"delta"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage *wireUsage `json:"usage"`
 }
 
 type wireUsage struct {
@@ -69,6 +68,25 @@ func wireChunks(t *testing.T, body []byte) []wireChunk {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// lastWireUsage returns the canonical form of the last top-level usage
+// object in a stream, read independently of the package's decoder.
+func lastWireUsage(t *testing.T, body []byte) *llm.Usage {
+	t.Helper()
+	var last *llm.Usage
+	for _, line := range strings.Split(string(body), "\n") {
+		data, ok := strings.CutPrefix(strings.TrimSuffix(line, "\r"), "data:")
+		if !ok {
+			continue
+		}
+		var c struct{ Usage *wireUsage }
+		if json.Unmarshal([]byte(data), &c) == nil && c.Usage != nil {
+			u := c.Usage.canonical()
+			last = &u
+		}
+	}
+	return last
 }
 
 // TestStreamFixtureText checks that the text decoded from every recorded
@@ -215,13 +233,7 @@ func TestFixtureUsage(t *testing.T) {
 	for _, file := range chatFixtures(t, true, true) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			body := readFile(t, file)
-			var want *llm.Usage
-			for _, c := range wireChunks(t, body) {
-				if c.Usage != nil {
-					u := c.Usage.canonical()
-					want = &u
-				}
-			}
+			want := lastWireUsage(t, body)
 			if want == nil {
 				t.Fatal("fixture has no usage chunk")
 			}
@@ -318,10 +330,10 @@ func TestFinishReasons(t *testing.T) {
 		{`"tool_calls"`, true, llm.FinishToolCalls},
 		{`"function_call"`, true, llm.FinishToolCalls},
 		{`"content_filter"`, false, llm.FinishContentFilter},
-		{`"eos"`, false, llm.FinishStop},            // vendor-specific: a natural end
-		{`"stop"`, true, llm.FinishToolCalls},       // Ollama and others say stop after calls
-		{`null`, false, llm.FinishStop},             // missing in a complete response
-		{`"length"`, true, llm.FinishLength},        // a cut-off call stays a cut-off
+		{`"eos"`, false, llm.FinishStop},      // vendor-specific: a natural end
+		{`"stop"`, true, llm.FinishToolCalls}, // Ollama and others say stop after calls
+		{`null`, false, llm.FinishStop},       // missing in a complete response
+		{`"length"`, true, llm.FinishLength},  // a cut-off call stays a cut-off
 		{`"content_filter"`, true, llm.FinishContentFilter},
 	}
 	for _, tt := range tests {

@@ -115,34 +115,53 @@ func keyOf(m *rawjson.Member) string {
 	return s
 }
 
+// keyIs reports whether a member's decoded name is name, without allocating
+// for the usual key that has no escapes.
+func keyIs(m *rawjson.Member, name string) bool {
+	if bytes.IndexByte(m.Key, '\\') < 0 {
+		return string(m.Key) == name
+	}
+	return keyOf(m) == name
+}
+
 // RewriteRequest sets the upstream model, makes a stream report usage,
 // and drops or renames the fields the upstream does not accept. All other
-// bytes of the body are kept.
+// bytes of the body are kept. Members are found by their decoded names, as
+// PeekRequest and the upstream read them, also when the client spelled them
+// with escapes.
 func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, error) {
 	var buf [24]rawjson.Member
 	ms, err := members(body, buf[:0])
 	if err != nil {
 		return nil, err
 	}
-	edits := make([]rawjson.Edit, 0, 4+len(rw.Drop)+len(rw.Rename))
-	if rw.Model != "" {
-		edits = append(edits, rawjson.Edit{Key: "model", Value: rawjson.AppendString(nil, rw.Model)})
-	}
 	present := func(name string) int {
 		for i := range ms {
-			if ms[i].KeyIs(name) {
+			if keyIs(&ms[i], name) {
 				return i
 			}
 		}
 		return -1
 	}
+	// rawKey is name as the body spells it, which is what edits match.
+	rawKey := func(name string) string {
+		if i := present(name); i >= 0 {
+			return string(ms[i].Key)
+		}
+		return name
+	}
 	for _, name := range rw.Refuse {
-		if i := present(name); i >= 0 && rawjson.Kind(ms[i].Value(body)) != "null" {
-			return nil, llm.InvalidParam(name, "%s: not supported by the upstream %s", name, rw.Upstream)
+		for i := range ms {
+			if keyIs(&ms[i], name) && rawjson.Kind(ms[i].Value(body)) != "null" {
+				return nil, llm.InvalidParam(name, "%s: not supported by the upstream %s", name, rw.Upstream)
+			}
 		}
 	}
-	for _, name := range rw.Drop {
-		edits = append(edits, rawjson.Edit{Key: name, Delete: true})
+	// Edits that set a value come first: rawjson tracks only the first
+	// few edits when deciding which values to add as new members.
+	edits := make([]rawjson.Edit, 0, 4+len(rw.Drop)+len(rw.Rename))
+	if rw.Model != "" {
+		edits = append(edits, rawjson.Edit{Key: rawKey("model"), Value: rawjson.AppendString(nil, rw.Model)})
 	}
 	dropped := func(name string) bool {
 		for _, d := range rw.Drop {
@@ -155,7 +174,14 @@ func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, e
 	if rw.StreamUsage && !dropped("stream_options") {
 		if i := present("stream"); i >= 0 {
 			if b, _ := rawjson.Bool(ms[i].Value(body)); b {
-				edits = append(edits, rawjson.Edit{Key: "stream_options", Value: withIncludeUsage(ms, body, present("stream_options"))})
+				edits = append(edits, rawjson.Edit{Key: rawKey("stream_options"), Value: withIncludeUsage(ms, body, present("stream_options"))})
+			}
+		}
+	}
+	for _, name := range rw.Drop {
+		for i := range ms {
+			if keyIs(&ms[i], name) {
+				edits = append(edits, rawjson.Edit{Key: string(ms[i].Key), Delete: true})
 			}
 		}
 	}
@@ -163,9 +189,9 @@ func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, e
 		switch {
 		case present(from) < 0:
 		case present(to) >= 0:
-			edits = append(edits, rawjson.Edit{Key: from, Delete: true})
+			edits = append(edits, rawjson.Edit{Key: rawKey(from), Delete: true})
 		default:
-			edits = append(edits, rawjson.Edit{Key: from, Rename: to})
+			edits = append(edits, rawjson.Edit{Key: rawKey(from), Rename: to})
 		}
 	}
 	return rawjson.Apply(dst, body, ms, edits), nil
@@ -215,27 +241,67 @@ type relay struct {
 }
 
 var (
-	doneData   = []byte("[DONE]")
-	usageMark  = []byte(`"usage":{`)
-	finishMark = []byte(`"finish_reason":"`)
-	errorMark  = []byte(`"error"`)
+	doneData  = []byte("[DONE]")
+	usageKey  = []byte(`"usage"`)
+	finishKey = []byte(`"finish_reason"`)
+	errorMark = []byte(`"error"`)
 )
+
+// hasMember reports whether data holds a member named key (quoted) whose
+// value starts with first. It allows white space around the colon, as
+// servers that format with Python's json.dumps send it; a false positive
+// only costs a decode.
+func hasMember(data, key []byte, first byte) bool {
+	for {
+		i := bytes.Index(data, key)
+		if i < 0 {
+			return false
+		}
+		data = bytes.TrimLeft(data[i+len(key):], " \t\r\n")
+		if len(data) > 0 && data[0] == ':' {
+			if v := bytes.TrimLeft(data[1:], " \t\r\n"); len(v) > 0 && v[0] == first {
+				return true
+			}
+		}
+	}
+}
 
 // Copy relays SSE events as they arrive. Only chunks holding usage or an
 // error are decoded; every other chunk is forwarded byte for byte after a
-// substring check.
+// substring check. What it wrote is flushed before each read from the
+// upstream and before it returns.
 func (r *relay) Copy(dst io.Writer, flush func() error, src io.Reader) error {
-	rd := sse.NewReader(src)
+	in := &flushBeforeRead{src: src, flush: flush}
+	rd := sse.NewReader(in)
+	rd.KeepComments() // keep-alives reach the client and keep its connection busy
+	// done flushes what was written before Copy returns.
+	done := func(err error) error {
+		if in.pending {
+			if ferr := flush(); err == nil {
+				err = ferr
+			}
+		}
+		return err
+	}
 	for {
 		ev, err := rd.Next()
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				if r.finished {
-					return nil
-				}
-				return &llm.Error{Kind: llm.KindUpstream, Message: "the upstream stream ended before the answer was complete"}
+			switch {
+			case in.err != nil:
+				return in.err
+			case errors.Is(err, io.EOF) && r.finished:
+				return done(nil)
+			case errors.Is(err, io.EOF):
+				return done(&llm.Error{Kind: llm.KindUpstream, Message: "the upstream stream ended before the answer was complete"})
 			}
-			return &llm.Error{Kind: llm.KindUpstream, Message: "reading the upstream stream failed", Cause: err}
+			return done(&llm.Error{Kind: llm.KindUpstream, Message: "reading the upstream stream failed", Cause: err})
+		}
+		if ev.Comment {
+			if _, err := dst.Write(ev.Raw); err != nil {
+				return err
+			}
+			in.pending = true
+			continue
 		}
 		data := ev.Data
 		if bytes.Equal(bytes.TrimSpace(data), doneData) {
@@ -244,13 +310,13 @@ func (r *relay) Copy(dst io.Writer, flush func() error, src io.Reader) error {
 			}
 			return flush()
 		}
-		if bytes.Contains(data, finishMark) {
+		if hasMember(data, finishKey, '"') {
 			r.finished = true
 		}
-		if bytes.Contains(data, usageMark) || bytes.Contains(data, errorMark) {
+		if hasMember(data, usageKey, '{') || bytes.Contains(data, errorMark) {
 			hide, err := r.inspect(data)
 			if err != nil {
-				return err
+				return done(err)
 			}
 			if hide {
 				continue
@@ -259,10 +325,29 @@ func (r *relay) Copy(dst io.Writer, flush func() error, src io.Reader) error {
 		if _, err := dst.Write(ev.Raw); err != nil {
 			return err
 		}
-		if err := flush(); err != nil {
-			return err
+		in.pending = true
+	}
+}
+
+// flushBeforeRead is the relay's upstream reader. It flushes what the relay
+// wrote before every read, which may block: events that arrived together
+// leave together, and none waits for the upstream's next bytes.
+type flushBeforeRead struct {
+	src     io.Reader
+	flush   func() error
+	pending bool  // written since the last flush
+	err     error // a failed flush, which ends the copy
+}
+
+func (f *flushBeforeRead) Read(p []byte) (int, error) {
+	if f.pending {
+		f.pending = false
+		if err := f.flush(); err != nil {
+			f.err = err
+			return 0, err
 		}
 	}
+	return f.src.Read(p)
 }
 
 // inspect decodes a chunk that carries usage or an error. It reports

@@ -28,6 +28,9 @@ func (Protocol) DecodeResponse(body []byte) (*llm.Response, error) {
 	resp.Choices = make([]llm.Choice, 0, len(wr.Choices))
 	for i := range wr.Choices {
 		wc := &wr.Choices[i]
+		if wc.Index < 0 || wc.Index >= maxChoices {
+			return nil, &llm.Error{Kind: llm.KindUpstream, Message: "the upstream returned a choice index out of range"}
+		}
 		c := llm.Choice{Index: wc.Index, Message: llm.Message{Role: llm.RoleAssistant}}
 		parts, err := decodeAnswer(&wc.Message)
 		if err != nil {

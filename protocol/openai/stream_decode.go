@@ -82,6 +82,11 @@ func (d *streamDecoder) read() error {
 	if c.Error != nil {
 		return streamError(c.Error)
 	}
+	for i := range c.Choices {
+		if c.Choices[i].Index < 0 || c.Choices[i].Index >= maxChoices {
+			return &llm.Error{Kind: llm.KindUpstream, Message: "the upstream sent a choice index out of range"}
+		}
+	}
 	if !d.started {
 		d.started = true
 		d.push(llm.Event{Type: llm.EventStart, ID: c.ID, Model: c.Model, Created: c.Created})

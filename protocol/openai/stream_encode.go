@@ -60,6 +60,9 @@ func (e *streamEncoder) Encode(ev llm.Event) error {
 		}
 		return nil
 	}
+	if ev.Choice < 0 || ev.Choice >= maxChoices {
+		return &llm.Error{Kind: llm.KindInternal, Message: "stream event for a choice index out of range"}
+	}
 	if err := e.role(ev.Choice); err != nil {
 		return err
 	}
