@@ -156,16 +156,9 @@ func (p *HTTP) Do(ctx context.Context, c *Call) (*llm.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
-	resp, err := p.send(ctx, p.egress.Endpoint(c.Model, false), body)
+	data, err := p.call(ctx, p.egress.Endpoint(c.Model, false), body)
 	if err != nil {
 		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := readLimited(resp.Body, maxResponseBody)
-	if err != nil {
-		return nil, p.transportError(ctx, err)
 	}
 	return p.egress.DecodeResponse(data)
 }
@@ -248,16 +241,9 @@ func (p *HTTP) Embed(ctx context.Context, req *llm.EmbeddingRequest, model strin
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
-	resp, err := p.send(ctx, ee.EmbeddingEndpoint(model), body)
+	data, err := p.call(ctx, ee.EmbeddingEndpoint(model), body)
 	if err != nil {
 		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := readLimited(resp.Body, maxResponseBody)
-	if err != nil {
-		return nil, p.transportError(ctx, err)
 	}
 	return ee.DecodeEmbeddingResponse(data)
 }
@@ -288,6 +274,23 @@ func (p *HTTP) ListModels(ctx context.Context) ([]llm.Model, error) {
 		return nil, p.upstreamError(resp, data)
 	}
 	return ml.DecodeModels(data)
+}
+
+// call POSTs body to path under the provider's timeout and returns the
+// whole successful answer.
+func (p *HTTP) call(ctx context.Context, path string, body []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	resp, err := p.send(ctx, path, body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := readLimited(resp.Body, maxResponseBody)
+	if err != nil {
+		return nil, p.transportError(ctx, err)
+	}
+	return data, nil
 }
 
 // send POSTs body to path and returns a successful response.

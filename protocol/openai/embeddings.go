@@ -20,12 +20,9 @@ type embeddingInput []llm.EmbeddingInput
 func (in *embeddingInput) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	switch dec.PeekKind() {
 	case '"':
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		*in = embeddingInput{{Text: tok.String()}}
-		return nil
+		str, err := readString(dec)
+		*in = embeddingInput{{Text: str}}
+		return err
 	case '[':
 	default:
 		return typeError("a string or an array", dec)

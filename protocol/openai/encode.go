@@ -189,11 +189,7 @@ func encodeMessages(msgs []llm.Message, ext bool) ([]message, error) {
 				case llm.PartToolCall:
 					wm.ToolCalls = append(wm.ToolCalls, encodeToolCall(part.ToolCall, nil))
 				case llm.PartRefusal:
-					s := part.Text
-					if wm.Refusal != nil {
-						s = *wm.Refusal + s
-					}
-					wm.Refusal = &s
+					wm.addRefusal(part.Text)
 				case llm.PartReasoning:
 					// Chat Completions has no field for reasoning history.
 				default:
@@ -349,11 +345,7 @@ func encodeAnswer(m *llm.Message) message {
 			text.WriteString(part.Text)
 			hasText = true
 		case llm.PartRefusal:
-			s := part.Text
-			if wm.Refusal != nil {
-				s = *wm.Refusal + s
-			}
-			wm.Refusal = &s
+			wm.addRefusal(part.Text)
 		case llm.PartReasoning:
 			reasoning.WriteString(part.Reasoning.Text)
 		case llm.PartToolCall:
@@ -433,4 +425,12 @@ func finishFromWire(s string) llm.FinishReason {
 		return ""
 	}
 	return llm.FinishStop
+}
+
+// addRefusal appends refusal text to the message's refusal.
+func (wm *message) addRefusal(text string) {
+	if wm.Refusal != nil {
+		text = *wm.Refusal + text
+	}
+	wm.Refusal = &text
 }

@@ -78,13 +78,9 @@ func (c *content) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*c = content{}
 		return err
 	case '"':
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		s := tok.String()
+		s, err := readString(dec)
 		*c = content{Text: &s}
-		return nil
+		return err
 	case '[':
 		c.IsParts = true
 		c.Text = nil
@@ -126,12 +122,9 @@ type imageURL struct {
 
 func (u *imageURL) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	if dec.PeekKind() == '"' {
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		*u = imageURL{URL: tok.String()}
-		return nil
+		str, err := readString(dec)
+		*u = imageURL{URL: str}
+		return err
 	}
 	type plain imageURL
 	return json.UnmarshalDecode(dec, (*plain)(u))
@@ -169,12 +162,9 @@ type arguments string
 func (a *arguments) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	switch dec.PeekKind() {
 	case '"':
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		*a = arguments(tok.String())
-		return nil
+		str, err := readString(dec)
+		*a = arguments(str)
+		return err
 	case 'n':
 		_, err := dec.ReadToken()
 		*a = ""
@@ -245,12 +235,9 @@ type toolChoiceObject struct {
 func (t *toolChoice) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	switch dec.PeekKind() {
 	case '"':
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		*t = toolChoice{Mode: tok.String()}
-		return nil
+		str, err := readString(dec)
+		*t = toolChoice{Mode: str}
+		return err
 	case '{':
 		var o toolChoiceObject
 		if err := json.UnmarshalDecode(dec, &o); err != nil {
@@ -310,12 +297,9 @@ type stopList []string
 func (s *stopList) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	switch dec.PeekKind() {
 	case '"':
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		*s = stopList{tok.String()}
-		return nil
+		str, err := readString(dec)
+		*s = stopList{str}
+		return err
 	case 'n':
 		_, err := dec.ReadToken()
 		*s = nil
@@ -487,6 +471,15 @@ type modelInfo struct {
 	Object  string `json:"object"`
 	Created int64  `json:"created"`
 	OwnedBy string `json:"owned_by"`
+}
+
+// readString reads the string the decoder is at.
+func readString(dec *jsontext.Decoder) (string, error) {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return "", err
+	}
+	return tok.String(), nil
 }
 
 // typeError reports a value of the wrong JSON type at the decoder's
