@@ -157,8 +157,6 @@ func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, e
 			}
 		}
 	}
-	// Edits that set a value come first: rawjson tracks only the first
-	// few edits when deciding which values to add as new members.
 	edits := make([]rawjson.Edit, 0, 4+len(rw.Drop)+len(rw.Rename))
 	if rw.Model != "" {
 		edits = append(edits, rawjson.Edit{Key: rawKey("model"), Value: rawjson.AppendString(nil, rw.Model)})
