@@ -248,20 +248,34 @@ var (
 // hasMember reports whether data holds a member named key (quoted) whose
 // value starts with first. It allows white space around the colon, as
 // servers that format with Python's json.dumps send it; a false positive
-// only costs a decode.
+// only costs a decode. It searches for the name without its opening quote:
+// quotes are everywhere in JSON, and a search led by one crawls.
 func hasMember(data, key []byte, first byte) bool {
+	name := key[1:]
 	for {
-		i := bytes.Index(data, key)
+		i := bytes.Index(data, name)
 		if i < 0 {
 			return false
 		}
-		data = bytes.TrimLeft(data[i+len(key):], " \t\r\n")
-		if len(data) > 0 && data[0] == ':' {
-			if v := bytes.TrimLeft(data[1:], " \t\r\n"); len(v) > 0 && v[0] == first {
+		quoted := i > 0 && data[i-1] == '"'
+		data = data[i+len(name):]
+		if !quoted {
+			continue
+		}
+		rest := skipSpace(data)
+		if len(rest) > 0 && rest[0] == ':' {
+			if v := skipSpace(rest[1:]); len(v) > 0 && v[0] == first {
 				return true
 			}
 		}
 	}
+}
+
+func skipSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	return b
 }
 
 // Copy relays SSE events as they arrive. Only chunks holding usage or an
