@@ -64,7 +64,9 @@ func (s *Server) translate(w *responseWriter, r *http.Request, rc *reqCtx, ing p
 	for {
 		switch ev.Type {
 		case llm.EventUsage:
-			rc.usage, rc.hasUsage = *ev.Usage, true
+			if ev.Usage != nil {
+				rc.usage, rc.hasUsage = *ev.Usage, true
+			}
 		case llm.EventText, llm.EventToolCall, llm.EventReasoning, llm.EventRefusal:
 			if rc.ttft == 0 {
 				rc.ttft = time.Since(rc.start)
