@@ -197,3 +197,26 @@ func TestLoadNamesTheFile(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// FuzzParse: any configuration text is either accepted or refused with
+// field errors; it never panics.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("listen: 127.0.0.1:8080\nproviders:\n  openai: { api_key: k, models: [a] }\n"))
+	f.Add([]byte(`{"providers":{"x":{"type":"mock","mock":{"latency":"1s"}}},"routes":{"r":{"targets":[{"model":"x/y","weight":2}]}}}`))
+	f.Add([]byte("keys: [${A:-b}]\nmax_body_size: 1MiB\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) > 1<<14 {
+			return
+		}
+		cfg, err := Parse("f.yaml", in, env(map[string]string{"A": "x"}))
+		if err != nil {
+			if _, ok := err.(Errors); !ok {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		if cfg.Listen == "" || cfg.Database == "" || cfg.MaxBodySize < 1024 {
+			t.Fatalf("defaults missing: %+v", cfg)
+		}
+	})
+}

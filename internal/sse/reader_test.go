@@ -249,3 +249,26 @@ func BenchmarkReader(b *testing.B) {
 		}
 	}
 }
+
+func FuzzLineReader(f *testing.F) {
+	f.Add([]byte("{\"a\":1}\n{\"done\":true}\n"))
+	f.Add([]byte("{\"a\":1}\r\n\r\n  \n{\"b\":2}"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		lr := NewLineReader(iotest.HalfReader(strings.NewReader(string(in))))
+		lr.SetMaxLineSize(1 << 12)
+		total := 0
+		for i := 0; i < 10000; i++ {
+			line, err := lr.Next()
+			if err != nil {
+				break
+			}
+			if len(strings.TrimSpace(string(line))) == 0 {
+				t.Fatal("blank line returned")
+			}
+			total += len(line)
+		}
+		if total > len(in) {
+			t.Fatalf("returned %d bytes from %d", total, len(in))
+		}
+	})
+}
