@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -150,13 +149,4 @@ func streamHeaders(h http.Header, contentType string) {
 	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // tell a proxy in front not to buffer
-}
-
-// clientError turns a failure into what a client may see.
-func clientError(err error) *llm.Error {
-	e := llm.AsError(err)
-	if errors.Is(err, errAborted) {
-		return &llm.Error{Kind: llm.KindUpstream, Message: "the upstream stream failed"}
-	}
-	return e
 }

@@ -172,7 +172,7 @@ var errAborted = errors.New("stream aborted after the first byte")
 
 // finish records the request in the metrics and the access log.
 func (s *Server) finish(r *http.Request, w *responseWriter, rc *reqCtx) {
-	d := since(rc.start)
+	d := time.Since(rc.start)
 	status := w.status
 	if rc.err != nil && rc.err.Kind == llm.KindCanceled {
 		status = 499
@@ -233,7 +233,7 @@ func clip(s string, n int) string {
 // loopback clients are served.
 func (s *Server) authenticate(r *http.Request, st *state) error {
 	if len(st.keys) == 0 {
-		if !loopbackRemote(r.RemoteAddr) {
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err != nil || !isLoopbackHost(host) {
 			return &llm.Error{Kind: llm.KindAuth, Message: "This gateway has no client keys configured and serves only its own machine."}
 		}
 		return nil
@@ -268,15 +268,6 @@ func clientKey(r *http.Request) string {
 		return r.URL.Query().Get("key")
 	}
 	return ""
-}
-
-func loopbackRemote(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // cors applies the CORS policy and answers preflight requests; it reports

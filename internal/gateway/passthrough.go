@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/llmux/llmux/internal/provider"
 	"github.com/llmux/llmux/internal/router"
@@ -84,7 +85,7 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 	err = readError(r, err, rc.provider)
 	s.log.Warn("upstream stream failed", "request_id", rc.id, "provider", rc.provider, "error", err)
 	enc := c.ing.NewStreamEncoder(flushWriter{w}, &llm.Request{Model: c.peek.Model})
-	enc.Fail(clientError(err))
+	enc.Fail(llm.AsError(err))
 	return true, err
 }
 
@@ -117,7 +118,7 @@ func (l *lazyWriter) Write(b []byte) (int, error) {
 	if !l.started {
 		l.started = true
 		l.commit()
-		l.rc.ttft = since(l.rc.start)
+		l.rc.ttft = time.Since(l.rc.start)
 	}
 	return l.w.Write(b)
 }

@@ -21,7 +21,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/llmux/llmux/internal/config"
 	"github.com/llmux/llmux/internal/metrics"
@@ -100,9 +99,6 @@ func (s *Server) Reload(cfg *config.Config) error {
 	}
 	return nil
 }
-
-// Config returns the configuration in effect.
-func (s *Server) Config() *config.Config { return s.state.Load().cfg }
 
 // Providers returns the ids of the providers in effect, mock included.
 func (s *Server) Providers() []string {
@@ -212,6 +208,3 @@ func isLoopbackHost(host string) bool {
 var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 const maxPooledBody = 1 << 20
-
-// since returns the time elapsed from t (a seam for tests).
-var since = time.Since

@@ -84,7 +84,7 @@ func (s *Server) translate(w *responseWriter, r *http.Request, rc *reqCtx, ing p
 				return true, llm.AsError(r.Context().Err())
 			}
 			s.log.Warn("upstream stream failed", "request_id", rc.id, "provider", rc.provider, "error", err)
-			enc.Fail(clientError(err))
+			enc.Fail(llm.AsError(err))
 			return true, err
 		}
 	}

@@ -22,17 +22,15 @@ func Apply(dst, data []byte, members []Member, edits []Edit) []byte {
 		return append(dst, data...)
 	}
 	var small [16]bool
-	used := small[:0] // which edits matched a member
+	var used []bool // which edits matched a member
 	if len(edits) <= len(small) {
 		used = small[:len(edits)]
 	} else {
 		used = make([]bool, len(edits))
 	}
-	open := len(data)
+	open := indexByte(data, '{') + 1
 	if len(members) > 0 {
 		open = members[0].Start
-	} else {
-		open = indexByte(data, '{') + 1
 	}
 	dst = append(dst, data[:open]...)
 	wrote := false
