@@ -41,7 +41,7 @@ func (s *Server) chat(ing protocol.Ingress) handler {
 		if err != nil {
 			return err
 		}
-		defer putBody(bp)
+		defer putBytes(bp)
 		c := &chatCall{ing: ing, pt: pt, body: *bp}
 		if pt != nil {
 			c.peek, err = pt.PeekRequest(c.body)

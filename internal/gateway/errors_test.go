@@ -295,3 +295,26 @@ providers:
 		t.Fatalf("streamed: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestStreamErrorRedacted: an error the upstream reports inside a stream
+// (passed through or translated) reaches the client without the gateway's
+// key or internal addresses in it.
+func TestStreamErrorRedacted(t *testing.T) {
+	up := newUpstream(t)
+	up.handle = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write([]byte("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}]}\n\n"))
+		w.Write([]byte(`data: {"error":{"message":"key sk-upstream-secret-0123456789 failed at http://10.0.0.7:8000/v1","type":"server_error"}}` + "\n\n"))
+		return true
+	}
+	ts, _ := newGateway(t, openaiConfig, up.URL)
+	resp, body := postRaw(t, ts, "/v1/chat/completions", "test-key", `{"model":"openai/fast","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"content":"hi"`) || !strings.Contains(string(body), `"error"`) {
+		t.Fatalf("stream: %d %s", resp.StatusCode, body)
+	}
+	for _, leak := range []string{"sk-upstream", "10.0.0.7"} {
+		if strings.Contains(string(body), leak) {
+			t.Errorf("the in-stream error leaks %q: %s", leak, body)
+		}
+	}
+}

@@ -333,12 +333,12 @@ func saneID(id string) bool {
 }
 
 // readBody reads the request body into a pooled buffer, refusing bodies
-// over the limit with a 413. The caller returns the buffer with putBody.
+// over the limit with a 413. The caller returns the buffer with putBytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*[]byte, error) {
-	bp := bodyPool.Get().(*[]byte)
+	bp := getBytes()
 	buf := (*bp)[:0]
 	if r.ContentLength > limit {
-		putBody(bp)
+		putBytes(bp)
 		return nil, tooLarge(limit)
 	}
 	if r.ContentLength > int64(cap(buf)) {
@@ -356,7 +356,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*[]byte, err
 		}
 		if err != nil {
 			*bp = buf
-			putBody(bp)
+			putBytes(bp)
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				return nil, tooLarge(limit)
@@ -366,14 +366,6 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*[]byte, err
 	}
 	*bp = buf
 	return bp, nil
-}
-
-func putBody(bp *[]byte) {
-	if cap(*bp) > maxPooledBody {
-		return
-	}
-	*bp = (*bp)[:0]
-	bodyPool.Put(bp)
 }
 
 func tooLarge(limit int64) *llm.Error {

@@ -22,7 +22,7 @@ func (s *Server) embeddings(ing protocol.Ingress, ei protocol.EmbeddingIngress) 
 		if err != nil {
 			return err
 		}
-		defer putBody(bp)
+		defer putBytes(bp)
 		req, err := ei.DecodeEmbeddingRequest(*bp)
 		if err != nil {
 			return err

@@ -1,12 +1,8 @@
 package gateway
 
 import (
-	"context"
-	"errors"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/llmux/llmux/internal/provider"
@@ -14,24 +10,13 @@ import (
 	"github.com/llmux/llmux/llm"
 )
 
-// maxPassthroughBody bounds a non-streamed upstream answer held in memory
-// for usage tapping.
-const maxPassthroughBody = 64 << 20
-
-var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
-
 // passthrough serves one attempt by forwarding the client's body to an
 // upstream of the same protocol, with only the model (and the vendor's
 // documented quirks) changed, and relaying the answer while tapping usage.
 func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *chatCall,
 	cand router.Candidate, ptp provider.Passthrougher) (bool, error) {
-	op := outPool.Get().(*[]byte)
-	defer func() {
-		if cap(*op) <= maxPooledBody {
-			*op = (*op)[:0]
-			outPool.Put(op)
-		}
-	}()
+	op := getBytes()
+	defer putBytes(op)
 	out, err := c.pt.RewriteRequest((*op)[:0], c.body, ptp.Rewrite(cand.Model))
 	if err != nil {
 		return false, err
@@ -47,9 +32,9 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 	}
 
 	if !c.peek.Stream {
-		data, err := readAllLimited(resp.Body, maxPassthroughBody)
+		data, err := provider.ReadBody(resp.Body)
 		if err != nil {
-			return false, readError(r, err, rc.provider)
+			return false, err
 		}
 		if u, ok := c.pt.TapResponse(data); ok {
 			rc.usage, rc.hasUsage = u, true
@@ -82,27 +67,11 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 	if r.Context().Err() != nil {
 		return true, llm.AsError(r.Context().Err())
 	}
-	err = readError(r, err, rc.provider)
+	err = ptp.Sanitize(err) // errors the upstream put in its stream
 	s.log.Warn("upstream stream failed", "request_id", rc.id, "provider", rc.provider, "error", err)
 	enc := c.ing.NewStreamEncoder(flushWriter{w}, &llm.Request{Model: c.peek.Model})
 	enc.Fail(llm.AsError(err))
 	return true, err
-}
-
-// readError classifies a failure while reading a passed-through answer:
-// the client leaving, the provider's deadline, or the upstream breaking off.
-func readError(r *http.Request, err error, provider string) error {
-	switch {
-	case r.Context().Err() != nil:
-		return llm.AsError(r.Context().Err())
-	case errors.Is(err, context.DeadlineExceeded):
-		return &llm.Error{Kind: llm.KindTimeout, Message: "the upstream provider " + provider + " did not answer in time", Cause: err}
-	}
-	var e *llm.Error
-	if errors.As(err, &e) {
-		return e
-	}
-	return &llm.Error{Kind: llm.KindUpstream, Message: "reading the upstream response failed", Cause: err}
 }
 
 // lazyWriter commits the response headers on the first byte, so that a
@@ -129,15 +98,4 @@ func contentType(h http.Header, def string) string {
 		return def
 	}
 	return ct
-}
-
-func readAllLimited(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, io.ErrShortBuffer
-	}
-	return data, nil
 }

@@ -204,7 +204,18 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// bodyPool recycles request-body buffers; oversized ones are dropped.
-var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+// bytesPool recycles the buffers of request bodies and of rewritten
+// upstream bodies; getBytes and putBytes use it, dropping oversized ones.
+var bytesPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+func getBytes() *[]byte { return bytesPool.Get().(*[]byte) }
+
+func putBytes(bp *[]byte) {
+	if cap(*bp) > maxPooledBody {
+		return
+	}
+	*bp = (*bp)[:0]
+	bytesPool.Put(bp)
+}
 
 const maxPooledBody = 1 << 20

@@ -22,7 +22,8 @@ import (
 
 // Limits of upstream bodies read into memory.
 const (
-	maxResponseBody = 64 << 20
+	// MaxResponseBody bounds a whole (non-streamed) upstream answer.
+	MaxResponseBody = 64 << 20
 	maxErrorBody    = 1 << 20
 )
 
@@ -176,7 +177,7 @@ func (p *HTTP) Stream(ctx context.Context, c *Call) (llm.Stream, error) {
 		cancel()
 		return nil, err
 	}
-	return &httpStream{Stream: p.egress.NewStreamDecoder(resp.Body), cancel: cancel, p: p, ctx: ctx}, nil
+	return &httpStream{Stream: p.egress.NewStreamDecoder(p.body(ctx, cancel, resp.Body)), p: p}, nil
 }
 
 // encode builds the upstream body of a translated call, with the vendor's
@@ -215,19 +216,39 @@ func (p *HTTP) Forward(ctx context.Context, f *Forward) (*http.Response, error) 
 		cancel()
 		return nil, err
 	}
-	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	resp.Body = p.body(ctx, cancel, resp.Body)
 	return resp, nil
 }
 
-// cancelOnClose ends a call's deadline when its body is closed.
-type cancelOnClose struct {
+// body wraps a streamed or forwarded answer: reading it fails with an
+// *llm.Error classified like a failed call (the client left, the deadline
+// passed, the connection broke), and closing it ends the call's deadline.
+func (p *HTTP) body(ctx context.Context, cancel context.CancelFunc, rc io.ReadCloser) io.ReadCloser {
+	return &upstreamBody{ReadCloser: rc, p: p, ctx: ctx, cancel: cancel}
+}
+
+type upstreamBody struct {
 	io.ReadCloser
+	p      *HTTP
+	ctx    context.Context
 	cancel context.CancelFunc
 }
 
-func (c *cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.cancel()
+func (b *upstreamBody) Read(buf []byte) (int, error) {
+	n, err := b.ReadCloser.Read(buf)
+	if err != nil && err != io.EOF {
+		e := b.p.transportError(b.ctx, err)
+		if e.Kind == llm.KindUpstream {
+			e.Message = fmt.Sprintf("the connection to the upstream provider %s broke", b.p.id)
+		}
+		return n, e
+	}
+	return n, err
+}
+
+func (b *upstreamBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
 	return err
 }
 
@@ -266,7 +287,7 @@ func (p *HTTP) ListModels(ctx context.Context) ([]llm.Model, error) {
 		return nil, p.transportError(ctx, err)
 	}
 	defer resp.Body.Close()
-	data, err := readLimited(resp.Body, maxResponseBody)
+	data, err := readLimited(resp.Body, MaxResponseBody)
 	if err != nil {
 		return nil, p.transportError(ctx, err)
 	}
@@ -286,7 +307,7 @@ func (p *HTTP) call(ctx context.Context, path string, body []byte) ([]byte, erro
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := readLimited(resp.Body, maxResponseBody)
+	data, err := readLimited(resp.Body, MaxResponseBody)
 	if err != nil {
 		return nil, p.transportError(ctx, err)
 	}
@@ -331,8 +352,7 @@ func (p *HTTP) decorate(h http.Header) {
 // that cannot be mistaken for the client's key being wrong.
 func (p *HTTP) upstreamError(resp *http.Response, body []byte) *llm.Error {
 	e := p.egress.DecodeError(resp.StatusCode, body)
-	e.Message = p.redactor.String(e.Message)
-	e.Param = p.redactor.String(e.Param)
+	p.Sanitize(e)
 	if ra := retryAfter(resp.Header); ra > 0 {
 		e.RetryAfter = ra
 	}
@@ -387,45 +407,46 @@ func retryAfter(h http.Header) time.Duration {
 	return 0
 }
 
+// ReadBody reads a whole upstream answer of at most MaxResponseBody bytes.
+// Failures are *llm.Error when r is a provider's body.
+func ReadBody(r io.Reader) ([]byte, error) { return readLimited(r, MaxResponseBody) }
+
 func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("upstream response exceeds %d bytes", limit)
+		return nil, &llm.Error{Kind: llm.KindUpstream, Message: fmt.Sprintf("the upstream answer exceeds %d bytes", limit)}
 	}
 	return data, nil
 }
 
-// httpStream ties a decoded stream to its call's deadline and classifies
-// read failures the same way as call failures.
+// Sanitize removes the provider's keys and internal addresses (and
+// anything key-shaped) from the client-facing text of an upstream error:
+// errors the upstream reports inside a stream never pass upstreamError.
+func (p *HTTP) Sanitize(err error) error {
+	var e *llm.Error
+	if errors.As(err, &e) {
+		e.Message = p.redactor.String(e.Message)
+		e.Param = p.redactor.String(e.Param)
+	}
+	return err
+}
+
+// httpStream sanitizes the errors of a decoded upstream stream; its body
+// classifies read failures and ends the call's deadline on Close.
 type httpStream struct {
 	llm.Stream
-	cancel context.CancelFunc
-	p      *HTTP
-	ctx    context.Context
+	p *HTTP
 }
 
 func (s *httpStream) Next() (llm.Event, error) {
 	ev, err := s.Stream.Next()
-	if err == nil || errors.Is(err, io.EOF) {
-		return ev, err
-	}
-	if s.ctx.Err() != nil {
-		return ev, s.p.transportError(s.ctx, err)
-	}
-	var e *llm.Error
-	if errors.As(err, &e) {
-		e.Message = s.p.redactor.String(e.Message)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = s.p.Sanitize(err)
 	}
 	return ev, err
-}
-
-func (s *httpStream) Close() error {
-	err := s.Stream.Close()
-	s.cancel()
-	return err
 }
 
 var (

@@ -52,9 +52,12 @@ type Passthrougher interface {
 	// upstream and model.
 	Rewrite(model string) protocol.Rewrite
 	// Forward sends an already-encoded body and returns the upstream's
-	// successful response; the caller closes its body. Upstream errors are
-	// returned as *llm.Error.
+	// successful response; the caller closes its body, whose read failures
+	// are *llm.Error. Upstream errors are returned as *llm.Error.
 	Forward(ctx context.Context, f *Forward) (*http.Response, error)
+	// Sanitize removes secrets and internal addresses from the
+	// client-facing text of an error found in a passed-through answer.
+	Sanitize(err error) error
 }
 
 // Forward is one passed-through call.

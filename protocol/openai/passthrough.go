@@ -306,7 +306,7 @@ func (r *relay) Copy(dst io.Writer, flush func() error, src io.Reader) error {
 			case errors.Is(err, io.EOF):
 				return done(&llm.Error{Kind: llm.KindUpstream, Message: "the upstream stream ended before the answer was complete"})
 			}
-			return done(&llm.Error{Kind: llm.KindUpstream, Message: "reading the upstream stream failed", Cause: err})
+			return done(readFailure(err))
 		}
 		if ev.Comment {
 			if _, err := dst.Write(ev.Raw); err != nil {

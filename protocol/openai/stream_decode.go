@@ -64,7 +64,7 @@ func (d *streamDecoder) read() error {
 			}
 			return &llm.Error{Kind: llm.KindUpstream, Message: "the upstream stream ended before the answer was complete"}
 		}
-		return &llm.Error{Kind: llm.KindUpstream, Message: "reading the upstream stream failed", Cause: err}
+		return readFailure(err)
 	}
 	data := bytes.TrimSpace(ev.Data)
 	if bytes.Equal(data, []byte("[DONE]")) {
@@ -216,4 +216,14 @@ func streamError(eb *errorBody) *llm.Error {
 		e.Message = "the upstream reported an error in the stream"
 	}
 	return e
+}
+
+// readFailure keeps an *llm.Error the body reader classified (a deadline, a
+// client that left) and wraps anything else as a broken upstream stream.
+func readFailure(err error) error {
+	var e *llm.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &llm.Error{Kind: llm.KindUpstream, Message: "reading the upstream stream failed", Cause: err}
 }
