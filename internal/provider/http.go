@@ -357,15 +357,19 @@ func (p *HTTP) upstreamError(resp *http.Response, body []byte) *llm.Error {
 		e.RetryAfter = ra
 	}
 	if e.Kind == llm.KindAuth || e.Kind == llm.KindPermission || resp.StatusCode == 401 || resp.StatusCode == 403 {
-		return &llm.Error{
-			Kind:    llm.KindUpstream,
-			Status:  http.StatusBadGateway,
-			Code:    "upstream_auth_failed",
-			Message: fmt.Sprintf("the upstream provider %s refused the gateway's credentials (HTTP %d); the gateway's operator must check its key for this provider", p.id, resp.StatusCode),
-			Cause:   fmt.Errorf("upstream %d: %s", resp.StatusCode, e.Message),
-		}
+		ce := credentialsRefused(p.id, resp.StatusCode)
+		ce.Cause = fmt.Errorf("upstream %d: %s", resp.StatusCode, e.Message)
+		return ce
 	}
 	return e
+}
+
+// credentialsRefused is how an upstream refusing the gateway's own key
+// reaches a client: a 502 that cannot be mistaken for the client's key
+// being wrong.
+func credentialsRefused(id string, status int) *llm.Error {
+	return &llm.Error{Kind: llm.KindUpstream, Status: http.StatusBadGateway, Code: "upstream_auth_failed",
+		Message: fmt.Sprintf("the upstream provider %s refused the gateway's credentials (HTTP %d); the gateway's operator must check its key for this provider", id, status)}
 }
 
 // transportError classifies a failure to talk to the upstream. The cause

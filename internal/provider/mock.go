@@ -230,8 +230,7 @@ func mockError(id, code string) error {
 		return llm.InvalidParam("model", "mock error models are error-400 … error-599")
 	}
 	if status == 401 || status == 403 {
-		return &llm.Error{Kind: llm.KindUpstream, Status: 502, Code: "upstream_auth_failed",
-			Message: fmt.Sprintf("the upstream provider %s refused the gateway's credentials (HTTP %d); the gateway's operator must check its key for this provider", id, status)}
+		return credentialsRefused(id, status)
 	}
 	e := &llm.Error{Kind: llm.KindForStatus(status), Status: status, Message: fmt.Sprintf("mock upstream error %d", status)}
 	if status == 429 {
