@@ -35,6 +35,10 @@ type Peek struct {
 	Stream bool
 	// StreamUsage reports whether the client asked for usage in the stream.
 	StreamUsage bool
+	// Scan is what PeekRequest learned about the body's layout, private to
+	// the protocol; passing it on in Rewrite.Scan spares RewriteRequest a
+	// second pass over the same body.
+	Scan any
 }
 
 // Rewrite says what to change in a passed-through body.
@@ -53,6 +57,8 @@ type Rewrite struct {
 	Refuse []string
 	// Upstream names the upstream in such a refusal.
 	Upstream string
+	// Scan is Peek.Scan from PeekRequest on the same body, or nil.
+	Scan any
 }
 
 // Relay copies one upstream stream to the client frame by frame.

@@ -165,10 +165,11 @@ func BenchmarkRequestCodec(b *testing.B) {
 		b.SetBytes(int64(len(benchRequest)))
 		dst := make([]byte, 0, 4096)
 		for i := 0; i < b.N; i++ {
-			if _, err := pt.PeekRequest(benchRequest); err != nil {
+			p, err := pt.PeekRequest(benchRequest)
+			if err != nil {
 				b.Fatal(err)
 			}
-			out, err := pt.RewriteRequest(dst[:0], benchRequest, protocol.Rewrite{Model: "gpt-4o-mini", StreamUsage: true})
+			out, err := pt.RewriteRequest(dst[:0], benchRequest, protocol.Rewrite{Model: "gpt-4o-mini", StreamUsage: true, Scan: p.Scan})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -17,7 +17,9 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 	cand router.Candidate, ptp provider.Passthrougher) (bool, error) {
 	op := getBytes()
 	defer putBytes(op)
-	out, err := c.pt.RewriteRequest((*op)[:0], c.body, ptp.Rewrite(cand.Model))
+	rw := ptp.Rewrite(cand.Model)
+	rw.Scan = c.peek.Scan
+	out, err := c.pt.RewriteRequest((*op)[:0], c.body, rw)
 	if err != nil {
 		return false, err
 	}

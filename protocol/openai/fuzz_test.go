@@ -83,6 +83,10 @@ func FuzzPeekRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("RewriteRequest of an accepted body: %v", err)
 		}
+		rw.Scan = p.Scan
+		if reused, err := proto.RewriteRequest([]byte("x"), body, rw); err != nil || !bytes.Equal(reused, out) {
+			t.Fatalf("RewriteRequest with PeekRequest's scan gives %s (%v), without %s", reused, err, out)
+		}
 		out = out[1:]
 		if !json.Valid(out) {
 			t.Fatalf("RewriteRequest produced invalid JSON:\n%s\nfrom\n%s", out, body)

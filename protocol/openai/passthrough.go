@@ -88,7 +88,16 @@ func (Protocol) PeekRequest(body []byte) (protocol.Peek, error) {
 	if !hasMessages {
 		return p, llm.InvalidParam("messages", "messages: at least one message is required")
 	}
+	p.Scan = &scan{body: &body[0], size: len(body), members: append([]rawjson.Member(nil), ms...)}
 	return p, nil
+}
+
+// scan is PeekRequest's Peek.Scan: the members of the body it read, and
+// which body that was, so that RewriteRequest reuses them only for it.
+type scan struct {
+	body    *byte
+	size    int
+	members []rawjson.Member
 }
 
 // members scans a request body, turning syntax errors into a 400.
@@ -130,10 +139,15 @@ func keyIs(m *rawjson.Member, name string) bool {
 // PeekRequest and the upstream read them, also when the client spelled them
 // with escapes.
 func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, error) {
-	var buf [24]rawjson.Member
-	ms, err := members(body, buf[:0])
-	if err != nil {
-		return nil, err
+	var ms []rawjson.Member
+	if sc, ok := rw.Scan.(*scan); ok && len(body) == sc.size && &body[0] == sc.body {
+		ms = sc.members
+	} else {
+		var buf [24]rawjson.Member
+		var err error
+		if ms, err = members(body, buf[:0]); err != nil {
+			return nil, err
+		}
 	}
 	present := func(name string) int {
 		for i := range ms {

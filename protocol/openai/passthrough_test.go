@@ -67,6 +67,10 @@ func TestPeekRequest(t *testing.T) {
 				if err != nil {
 					t.Fatalf("PeekRequest: %v", err)
 				}
+				if got.Scan == nil {
+					t.Error("PeekRequest left no Scan for RewriteRequest")
+				}
+				got.Scan = nil
 				if got != tt.want {
 					t.Errorf("PeekRequest = %+v, want %+v", got, tt.want)
 				}
@@ -101,6 +105,7 @@ func TestPeekAgreesWithDecode(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: PeekRequest: %v", name, err)
 		}
+		p.Scan = nil
 		if want := (protocol.Peek{Model: req.Model, Stream: req.Stream, StreamUsage: req.StreamUsage}); p != want {
 			t.Errorf("%s: PeekRequest = %+v, DecodeRequest says %+v", name, p, want)
 		}
@@ -371,6 +376,41 @@ func TestTapResponse(t *testing.T) {
 	for _, file := range chatFixtures(t, false, false) {
 		if _, ok := proto.TapResponse(readFile(t, file)); ok {
 			t.Errorf("%s: TapResponse found usage in an error body", file)
+		}
+	}
+}
+
+// TestRewriteReusesScan: with PeekRequest's Scan, RewriteRequest gives the
+// same bytes as with its own pass, and a Scan of another body is ignored.
+func TestRewriteReusesScan(t *testing.T) {
+	rw := protocol.Rewrite{Model: "up", StreamUsage: true, Drop: []string{"user"},
+		Rename: map[string]string{"max_completion_tokens": "max_tokens"}}
+	other, err := proto.PeekRequest([]byte(`{"model":"x","messages":[{"role":"user","content":"a"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range requestCorpus(t) {
+		p, err := proto.PeekRequest(body)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want, err := proto.RewriteRequest(nil, body, rw)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, sc := range []any{p.Scan, other.Scan} {
+			r := rw
+			r.Scan = sc
+			got, err := proto.RewriteRequest(nil, body, r)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%s: with a scan: %s (%v), want %s", name, got, err, want)
+			}
+		}
+		// A copy of the body at another address is not the scanned body.
+		r := rw
+		r.Scan = p.Scan
+		if got, err := proto.RewriteRequest(nil, bytes.Clone(body), r); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: copy: %s (%v)", name, got, err)
 		}
 	}
 }
