@@ -273,14 +273,13 @@ func (c *Config) validate() Errors {
 }
 
 func checkListen(addr string) error {
-	host, port, err := net.SplitHostPort(addr)
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("must be host:port, got %q", addr)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		return fmt.Errorf("port must be a number from 0 to 65535, got %q", port)
 	}
-	_ = host
 	return nil
 }
 

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"sort"
 	"sync"
@@ -42,16 +43,7 @@ func (s *Server) embeddings(ing protocol.Ingress, ei protocol.EmbeddingIngress) 
 				return false, err
 			}
 			rc.usage, rc.hasUsage = resp.Usage, true
-			var buf bytes.Buffer
-			if err := ei.EncodeEmbeddingResponse(&buf, req, resp); err != nil {
-				return false, &llm.Error{Kind: llm.KindInternal, Message: "encoding the response failed", Cause: err}
-			}
-			h := w.Header()
-			h.Set("Content-Type", "application/json")
-			routed(h, rc)
-			w.WriteHeader(http.StatusOK)
-			w.Write(buf.Bytes())
-			return true, nil
+			return writeEncoded(w, rc, func(buf io.Writer) error { return ei.EncodeEmbeddingResponse(buf, req, resp) })
 		})
 	}
 }

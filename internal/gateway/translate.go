@@ -28,17 +28,7 @@ func (s *Server) translate(w *responseWriter, r *http.Request, rc *reqCtx, ing p
 			return false, err
 		}
 		rc.usage, rc.hasUsage = resp.Usage, true
-		buf := bufPool.Get().(*bytes.Buffer)
-		defer func() { buf.Reset(); bufPool.Put(buf) }()
-		if err := ing.EncodeResponse(buf, req, resp); err != nil {
-			return false, &llm.Error{Kind: llm.KindInternal, Message: "encoding the response failed", Cause: err}
-		}
-		h := w.Header()
-		h.Set("Content-Type", "application/json")
-		routed(h, rc)
-		w.WriteHeader(http.StatusOK)
-		w.Write(buf.Bytes()) // a client that left now is no failure of the upstream
-		return true, nil
+		return writeEncoded(w, rc, func(buf io.Writer) error { return ing.EncodeResponse(buf, req, resp) })
 	}
 
 	stream, err := prov.Stream(r.Context(), call)
@@ -88,6 +78,22 @@ func (s *Server) translate(w *responseWriter, r *http.Request, rc *reqCtx, ing p
 			return true, err
 		}
 	}
+}
+
+// writeEncoded encodes a complete answer into a pooled buffer and sends it
+// as JSON with the routing headers. It reports whether it wrote.
+func writeEncoded(w *responseWriter, rc *reqCtx, encode func(io.Writer) error) (bool, error) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	if err := encode(buf); err != nil {
+		return false, &llm.Error{Kind: llm.KindInternal, Message: "encoding the response failed", Cause: err}
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	routed(h, rc)
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes()) // a client that left now is no failure of the upstream
+	return true, nil
 }
 
 // flushWriter sends every write to the client at once: stream encoders
