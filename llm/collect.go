@@ -50,6 +50,9 @@ func (a *Accumulator) Add(ev Event) {
 		}
 		return
 	}
+	if ev.Choice < 0 || ev.Choice >= MaxChoices {
+		return // no such choice can exist; decoders refuse them
+	}
 	c := a.choice(ev.Choice)
 	switch ev.Type {
 	case EventText:
@@ -79,9 +82,6 @@ func (a *Accumulator) Add(ev Event) {
 }
 
 func (a *Accumulator) choice(i int) *choiceAcc {
-	if i < 0 {
-		i = 0
-	}
 	for len(a.choices) <= i {
 		a.choices = append(a.choices, choiceAcc{})
 	}

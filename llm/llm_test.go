@@ -162,3 +162,16 @@ func TestErrors(t *testing.T) {
 		t.Error("AsError(nil) != nil")
 	}
 }
+
+// TestAccumulatorBoundsChoices: an out-of-range choice index (from a broken
+// upstream) neither allocates per index nor corrupts choice 0.
+func TestAccumulatorBoundsChoices(t *testing.T) {
+	var acc Accumulator
+	acc.Add(Event{Type: EventText, Text: "ok"})
+	acc.Add(Event{Type: EventText, Choice: 1 << 30, Text: "huge"})
+	acc.Add(Event{Type: EventText, Choice: -1, Text: "negative"})
+	resp := acc.Response()
+	if len(resp.Choices) != 1 || resp.Text() != "ok" {
+		t.Fatalf("choices = %+v", resp.Choices)
+	}
+}

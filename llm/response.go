@@ -25,6 +25,12 @@ type Response struct {
 	Extensions Extensions
 }
 
+// MaxChoices bounds the number of alternative answers (OpenAI n, Gemini
+// candidateCount) and the choice indexes accepted from upstreams: an
+// index is also a size, and one from a broken upstream must not allocate
+// without bound.
+const MaxChoices = 128
+
 // Choice is one alternative answer.
 type Choice struct {
 	// Index is the choice's position, from 0.

@@ -90,10 +90,8 @@ func decodeRequest(wr *chatRequest) (*llm.Request, error) {
 	return req, nil
 }
 
-// maxChoices bounds n, and the choice indexes accepted from upstreams: an
-// index is used to size per-choice state, so a hostile one must not be
-// able to exhaust memory.
-const maxChoices = 128
+// maxChoices bounds n, and the choice indexes accepted from upstreams.
+const maxChoices = llm.MaxChoices
 
 func validateSampling(wr *chatRequest) error {
 	if t := wr.Temperature; t != nil && (*t < 0 || *t > 2) {
