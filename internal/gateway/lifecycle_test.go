@@ -103,16 +103,20 @@ func httptestRecorder(h http.Handler, method, path string) int {
 	return rec.Code
 }
 
-// TestDrainFinishesStreams: on shutdown, a stream in flight runs to its end
-// while new connections are refused and /readyz fails.
-func TestDrainFinishesStreams(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	cfg := mustConfig(t, `
-keys: [ k ]
-providers:
-  mock: { type: mock, mock: { tokens_per_second: 100, output_tokens: 20 } }
-`)
-	srv, err := New(cfg, Options{Registry: registry()})
+// running is a server started with Run on a loopback listener, as the
+// binary starts it, with one streaming request in flight.
+type running struct {
+	srv    *Server
+	addr   string
+	stop   context.CancelFunc // what SIGTERM does
+	done   chan error         // Run's result
+	client *http.Client
+	resp   *http.Response // the stream in flight
+}
+
+func startRunning(t *testing.T, yaml string, drain time.Duration) *running {
+	t.Helper()
+	srv, err := New(mustConfig(t, yaml), Options{Registry: registry()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,40 +125,48 @@ providers:
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln, 10*time.Second) }()
-	url := "http://" + ln.Addr().String()
-
-	client := &http.Client{Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
-	req, _ := http.NewRequest("POST", url+"/v1/chat/completions",
+	rn := &running{srv: srv, addr: ln.Addr().String(), stop: stop, done: make(chan error, 1),
+		client: &http.Client{Transport: &http.Transport{}}}
+	go func() { rn.done <- srv.Run(ctx, ln, drain) }()
+	t.Cleanup(rn.client.CloseIdleConnections)
+	req, _ := http.NewRequest("POST", "http://"+rn.addr+"/v1/chat/completions",
 		strings.NewReader(`{"model":"mock/chat","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
 	req.Header.Set("Authorization", "Bearer k")
-	resp, err := client.Do(req)
-	if err != nil {
+	if rn.resp, err = rn.client.Do(req); err != nil {
 		t.Fatal(err)
 	}
-	br := bufio.NewReader(resp.Body)
+	return rn
+}
+
+// TestDrainFinishesStreams: on shutdown, a stream in flight runs to its end
+// while new connections are refused and /readyz fails.
+func TestDrainFinishesStreams(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	rn := startRunning(t, `
+keys: [ k ]
+providers:
+  mock: { type: mock, mock: { tokens_per_second: 100, output_tokens: 20 } }
+`, 10*time.Second)
+	br := bufio.NewReader(rn.resp.Body)
 	if _, err := br.ReadString('\n'); err != nil {
 		t.Fatal(err)
 	}
-	stop() // SIGTERM
-	for !srv.draining.Load() {
+	rn.stop() // SIGTERM
+	for !rn.srv.draining.Load() {
 		time.Sleep(time.Millisecond)
 	}
-	rec := httptestRecorder(srv, "GET", "/readyz")
-	if rec != http.StatusServiceUnavailable {
-		t.Fatalf("/readyz during drain = %d", rec)
+	if code := httptestRecorder(rn.srv, "GET", "/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz during drain = %d", code)
 	}
 	rest, err := io.ReadAll(br)
-	resp.Body.Close()
+	rn.resp.Body.Close()
 	if err != nil || !strings.HasSuffix(string(rest), "data: [DONE]\n\n") {
 		t.Fatalf("the stream did not finish during the drain (err %v): ...%q", err, tail(string(rest)))
 	}
-	if err := <-done; err != nil {
+	if err := <-rn.done; err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+	if _, err := net.DialTimeout("tcp", rn.addr, time.Second); err == nil {
 		t.Fatal("the listener still accepts connections after shutdown")
 	}
 }
@@ -162,33 +174,19 @@ providers:
 // TestDrainIsBounded: a stream longer than the drain timeout is cut off.
 func TestDrainIsBounded(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	cfg := mustConfig(t, `
+	rn := startRunning(t, `
 keys: [ k ]
 providers:
   mock: { type: mock, mock: { tokens_per_second: 50, output_tokens: 100000 } }
-`)
-	srv, _ := New(cfg, Options{Registry: registry()})
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln, 100*time.Millisecond) }()
-	client := &http.Client{Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
-	req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/chat/completions",
-		strings.NewReader(`{"model":"mock/chat","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
-	req.Header.Set("Authorization", "Bearer k")
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	stop()
+`, 100*time.Millisecond)
+	defer rn.resp.Body.Close()
+	rn.stop()
 	select {
-	case <-done:
+	case <-rn.done:
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not return after the drain timeout")
 	}
-	rest, _ := io.ReadAll(resp.Body)
+	rest, _ := io.ReadAll(rn.resp.Body)
 	if strings.Contains(string(rest), "[DONE]") {
 		t.Fatal("an endless stream completed")
 	}
