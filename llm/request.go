@@ -90,6 +90,11 @@ type Request struct {
 	// Extensions holds top-level request fields the canonical model has no
 	// slot for, by their wire name in the Origin protocol.
 	Extensions Extensions
+
+	// Headers holds request headers of the Origin protocol that an upstream
+	// of the same protocol must see (anthropic-beta, …), by canonical name.
+	// Other protocols ignore them.
+	Headers map[string]string
 }
 
 // Extensions carries fields that have no slot in the canonical model, as raw

@@ -141,3 +141,94 @@ type Routed interface {
 	Routes() []Route
 	Prefixes() []string
 }
+
+// Operations served only by some protocols.
+const (
+	// OpCountTokens counts a request's input tokens (Anthropic
+	// count_tokens, Gemini countTokens); the ingress implements
+	// CountIngress.
+	OpCountTokens Op = "count_tokens"
+	// OpShow describes one model (Ollama /api/show); the ingress implements
+	// ShowIngress.
+	OpShow Op = "show"
+	// OpVersion reports the server's version (Ollama /api/version); the
+	// ingress implements VersionIngress.
+	OpVersion Op = "version"
+	// OpAddressed marks a route whose operation, model and stream mode are
+	// carried in the URL below it (Gemini's /v1beta/models/{model}:{method});
+	// its Path ends in "/" and the ingress implements Addressed.
+	OpAddressed Op = "addressed"
+)
+
+// Addressed is an optional Ingress capability of protocols whose URL names
+// the model and the operation.
+type Addressed interface {
+	// Address parses rest, the path below an OpAddressed route (e.g.
+	// "claude/sonnet:streamGenerateContent"), and the raw query. An unknown
+	// method is a KindNotFound *llm.Error.
+	Address(rest, rawQuery string) (Address, error)
+}
+
+// Address is what a URL says about a request: the operation (OpChat,
+// OpCountTokens, OpEmbeddings, …), the model, and whether a chat streams.
+// The gateway sets the decoded request's Model and Stream from it.
+type Address struct {
+	Op     Op
+	Model  string
+	Stream bool
+}
+
+// CountIngress is an optional Ingress capability: a token-counting
+// endpoint (OpCountTokens).
+type CountIngress interface {
+	// DecodeCountRequest decodes the body of a counting request; the model
+	// may come from the URL instead (Address).
+	DecodeCountRequest(body []byte) (*llm.Request, error)
+	// EncodeCount writes the answer: tokens input tokens.
+	EncodeCount(w io.Writer, tokens int) error
+}
+
+// CountEgress is an optional Egress capability: the upstream counts tokens
+// itself.
+type CountEgress interface {
+	CountEndpoint(model string) string
+	EncodeCountRequest(req *llm.Request, model string) ([]byte, error)
+	DecodeCount(body []byte) (int, error)
+}
+
+// ShowIngress is an optional Ingress capability: describing one model
+// (OpShow).
+type ShowIngress interface {
+	// DecodeShowRequest returns the model the body asks about.
+	DecodeShowRequest(body []byte) (model string, err error)
+	// EncodeShow writes the description of m.
+	EncodeShow(w io.Writer, m llm.Model) error
+}
+
+// VersionIngress is an optional Ingress capability: a version endpoint
+// (OpVersion) that needs no upstream.
+type VersionIngress interface {
+	EncodeVersion(w io.Writer, version string) error
+}
+
+// HeaderIngress is an optional Ingress capability: request headers that
+// belong to the protocol and that an upstream of the same protocol must
+// see (Anthropic's anthropic-version and anthropic-beta). The gateway
+// copies them into llm.Request.Headers (and onto a passed-through call);
+// providers send them only to an upstream of the request's Origin
+// protocol.
+type HeaderIngress interface {
+	// ForwardHeaders returns the canonical header names, e.g.
+	// "Anthropic-Beta".
+	ForwardHeaders() []string
+}
+
+// MediaEgress is an optional Egress capability: the upstream protocol
+// cannot reference media by URL, so the provider downloads image URLs
+// into inline bytes (with its size, time and address limits) before
+// EncodeRequest.
+type MediaEgress interface {
+	// InlineMedia reports whether media given by an http(s) URL must be
+	// sent as bytes.
+	InlineMedia() bool
+}
