@@ -44,6 +44,9 @@ type Config struct {
 	DrainTimeout Duration `yaml:"drain_timeout"`
 	// CORS configures cross-origin access from browsers.
 	CORS CORS `yaml:"cors"`
+	// Media bounds the downloads of media URLs for upstreams that need
+	// inline bytes (Gemini, Ollama).
+	Media Media `yaml:"media"`
 	// Providers are the upstreams, by id. The id is the first part of a
 	// qualified model name ("openai" in "openai/gpt-4o").
 	Providers map[string]*Provider `yaml:"providers"`
@@ -66,6 +69,24 @@ type CORS struct {
 	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
+// Media bounds the download of a media URL that must reach an upstream as
+// bytes.
+type Media struct {
+	// MaxBytes caps one download. Default 20MiB.
+	MaxBytes ByteSize `yaml:"max_bytes"`
+	// Timeout bounds one download. Default 15s.
+	Timeout Duration `yaml:"timeout"`
+	// AllowPrivate permits URLs that resolve to loopback, private,
+	// link-local or otherwise internal addresses. Default false.
+	AllowPrivate bool `yaml:"allow_private"`
+}
+
+// Defaults of media downloads.
+const (
+	DefaultMediaMaxBytes = 20 << 20
+	DefaultMediaTimeout  = 15 * time.Second
+)
+
 // Provider configures one upstream.
 type Provider struct {
 	// Type is a protocol type (openai, anthropic, …), a vendor preset
@@ -87,6 +108,12 @@ type Provider struct {
 	Timeout Duration `yaml:"timeout"`
 	// ConnectTimeout bounds connecting to the upstream. Default 10s.
 	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// MaxTokens is the output-token limit sent when a request sets none
+	// and the upstream protocol requires one (Anthropic), by upstream model
+	// name glob ("claude-3-haiku-*"), "*" matching every model. The most
+	// specific (longest) matching pattern wins; without a match, a built-in
+	// per-model table is used.
+	MaxTokens map[string]int `yaml:"max_tokens"`
 	// Mock configures a provider of type mock.
 	Mock *Mock `yaml:"mock"`
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path"
 	"reflect"
 	"regexp"
 	"sort"
@@ -188,6 +189,12 @@ func (c *Config) applyDefaults() {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	if c.Media.MaxBytes == 0 {
+		c.Media.MaxBytes = DefaultMediaMaxBytes
+	}
+	if c.Media.Timeout == 0 {
+		c.Media.Timeout = Duration(DefaultMediaTimeout)
+	}
 	if c.Providers == nil {
 		c.Providers = map[string]*Provider{}
 	}
@@ -245,6 +252,12 @@ func (c *Config) validate() Errors {
 	case "", "text", "json":
 	default:
 		add("log_format", "must be text or json, got %q", c.LogFormat)
+	}
+	if c.Media.MaxBytes < 0 {
+		add("media.max_bytes", "must not be negative")
+	}
+	if c.Media.Timeout < 0 {
+		add("media.timeout", "must not be negative")
 	}
 	if c.MaxBodySize < 1024 {
 		add("max_body_size", "must be at least 1KiB")
@@ -316,6 +329,14 @@ func (c *Config) validateProvider(id string, p *Provider) Errors {
 			add(base+".headers."+h, "not a valid header name")
 		}
 	}
+	for _, pat := range sortedKeys(p.MaxTokens) {
+		if p.MaxTokens[pat] <= 0 {
+			add(base+".max_tokens."+pat, "must be a positive number of tokens, got %d", p.MaxTokens[pat])
+		}
+		if _, err := path.Match(pat, ""); err != nil || pat == "" {
+			add(base+".max_tokens."+pat, "not a valid model pattern")
+		}
+	}
 	if p.Mock != nil {
 		if p.Type != "mock" {
 			add(base+".mock", "only for providers of type mock")
@@ -377,4 +398,13 @@ func (c *Config) checkQualified(name string) error {
 		return errors.New("must be provider/model, got " + strconv.Quote(name))
 	}
 	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/llmux/llmux/internal/provider"
 	"github.com/llmux/llmux/internal/router"
@@ -13,11 +14,13 @@ import (
 
 // chatCall is one chat request on its way through the attempt loop.
 type chatCall struct {
-	ing  protocol.Ingress
-	pt   protocol.Passthrough // the ingress protocol's passthrough, or nil
-	body []byte
-	peek protocol.Peek
-	req  *llm.Request // decoded on first need
+	ing     protocol.Ingress
+	pt      protocol.Passthrough // the ingress protocol's passthrough, or nil
+	body    []byte
+	peek    protocol.Peek
+	addr    *protocol.Address // what the URL says, for addressed protocols
+	headers map[string]string // the client's protocol headers
+	req     *llm.Request      // decoded on first need
 }
 
 // decoded returns the canonical request, decoding the body once.
@@ -29,22 +32,33 @@ func (c *chatCall) decoded() (*llm.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.addr != nil {
+		req.Model, req.Stream = c.addr.Model, c.addr.Stream
+	}
+	req.Headers = c.headers
 	c.req = req
 	return req, nil
 }
 
+// chatHandler serves a chat request; addr is what the URL said, for
+// protocols that carry the model there.
+type chatHandler func(w *responseWriter, r *http.Request, rc *reqCtx, addr *protocol.Address) error
+
 // chat serves a chat request of protocol ing.
-func (s *Server) chat(ing protocol.Ingress) handler {
+func (s *Server) chat(ing protocol.Ingress) chatHandler {
 	pt, _ := s.reg.Passthrough(ing.ID())
-	return func(w *responseWriter, r *http.Request, rc *reqCtx) error {
+	return func(w *responseWriter, r *http.Request, rc *reqCtx, addr *protocol.Address) error {
 		bp, err := readBody(w, r, rc.st.maxBody)
 		if err != nil {
 			return err
 		}
 		defer putBytes(bp)
-		c := &chatCall{ing: ing, pt: pt, body: *bp}
+		c := &chatCall{ing: ing, pt: pt, body: *bp, addr: addr, headers: forwardHeaders(ing, r)}
 		if pt != nil {
 			c.peek, err = pt.PeekRequest(c.body)
+			if addr != nil {
+				c.peek.Model, c.peek.Stream = addr.Model, addr.Stream
+			}
 		} else {
 			var req *llm.Request
 			if req, err = c.decoded(); err == nil {
@@ -69,6 +83,52 @@ func (s *Server) chat(ing protocol.Ingress) handler {
 			}
 			return s.translate(w, r, rc, ing, req, cand, prov)
 		})
+	}
+}
+
+// forwardHeaders collects the request headers that belong to the client's
+// protocol, for an upstream of the same protocol.
+func forwardHeaders(ing protocol.Ingress, r *http.Request) map[string]string {
+	hi, ok := ing.(protocol.HeaderIngress)
+	if !ok {
+		return nil
+	}
+	var out map[string]string
+	for _, name := range hi.ForwardHeaders() {
+		if v := r.Header.Values(name); len(v) > 0 {
+			if out == nil {
+				out = make(map[string]string, 2)
+			}
+			out[name] = strings.Join(v, ",")
+		}
+	}
+	return out
+}
+
+// addressed serves the routes of a protocol whose URL names the model and
+// the operation (Gemini): base is the route's path, below which the
+// address starts.
+func (s *Server) addressed(ing protocol.Ingress, ad protocol.Addressed, base string) handler {
+	chat := s.chat(ing)
+	var count chatHandler
+	if ci, ok := ing.(protocol.CountIngress); ok {
+		count = s.count(ing, ci)
+	}
+	return func(w *responseWriter, r *http.Request, rc *reqCtx) error {
+		path := r.URL.Path
+		rest := path[strings.Index(path, base)+len(base):]
+		addr, err := ad.Address(rest, r.URL.RawQuery)
+		if err != nil {
+			return err
+		}
+		switch {
+		case addr.Op == protocol.OpChat:
+			return chat(w, r, rc, &addr)
+		case addr.Op == protocol.OpCountTokens && count != nil:
+			return count(w, r, rc, &addr)
+		}
+		return &llm.Error{Kind: llm.KindNotFound, Code: "unknown_url",
+			Message: fmt.Sprintf("Unknown request URL: %s %s.", r.Method, path)}
 	}
 }
 

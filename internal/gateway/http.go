@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -43,9 +44,15 @@ type reqCtx struct {
 
 // routes registers every ingress path of every registered protocol, under
 // its plain path and each of its prefixes, plus the operational endpoints.
+// Where two protocols claim one path (GET /v1/models), the default ingress
+// has it, then the first protocol by ID; the other keeps it under its
+// prefixes.
 func (s *Server) routes() {
 	mux := http.NewServeMux()
-	for _, id := range s.reg.IDs() {
+	ids := s.reg.IDs()
+	sort.SliceStable(ids, func(i, j int) bool { return ids[i] == defaultIngress && ids[j] != defaultIngress })
+	taken := map[string]bool{}
+	for _, id := range ids {
 		ing, ok := s.reg.Ingress(id)
 		if !ok {
 			continue
@@ -55,14 +62,16 @@ func (s *Server) routes() {
 			continue
 		}
 		for _, rt := range routed.Routes() {
-			h := s.opHandler(ing, rt.Op)
+			h := s.opHandler(ing, rt)
 			if h == nil {
 				continue
 			}
 			api := s.api(ing, rt.Method, h)
-			mux.Handle(rt.Path, api)
-			for _, prefix := range routed.Prefixes() {
-				mux.Handle(prefix+rt.Path, api)
+			for _, prefix := range append([]string{""}, routed.Prefixes()...) {
+				if pattern := prefix + rt.Path; !taken[pattern] {
+					taken[pattern] = true
+					mux.Handle(pattern, api)
+				}
 			}
 		}
 	}
@@ -81,10 +90,28 @@ func (s *Server) routes() {
 // defaultIngress renders errors for paths no protocol claims.
 const defaultIngress = "openai"
 
-func (s *Server) opHandler(ing protocol.Ingress, op protocol.Op) handler {
-	switch op {
+func (s *Server) opHandler(ing protocol.Ingress, rt protocol.Route) handler {
+	switch rt.Op {
 	case protocol.OpChat:
-		return s.chat(ing)
+		chat := s.chat(ing)
+		return func(w *responseWriter, r *http.Request, rc *reqCtx) error { return chat(w, r, rc, nil) }
+	case protocol.OpAddressed:
+		if ad, ok := ing.(protocol.Addressed); ok {
+			return s.addressed(ing, ad, rt.Path)
+		}
+	case protocol.OpCountTokens:
+		if ci, ok := ing.(protocol.CountIngress); ok {
+			count := s.count(ing, ci)
+			return func(w *responseWriter, r *http.Request, rc *reqCtx) error { return count(w, r, rc, nil) }
+		}
+	case protocol.OpShow:
+		if si, ok := ing.(protocol.ShowIngress); ok {
+			return s.show(si)
+		}
+	case protocol.OpVersion:
+		if vi, ok := ing.(protocol.VersionIngress); ok {
+			return s.version(vi)
+		}
 	case protocol.OpEmbeddings:
 		if ei, ok := ing.(protocol.EmbeddingIngress); ok {
 			return s.embeddings(ing, ei)
@@ -193,7 +220,7 @@ func (s *Server) finish(r *http.Request, w *responseWriter, rc *reqCtx) {
 	attrs := []slog.Attr{
 		slog.String("request_id", rc.id),
 		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("path", logPath(r)),
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 		slog.String("protocol", rc.ing.ID()),
@@ -219,6 +246,14 @@ func (s *Server) finish(r *http.Request, w *responseWriter, rc *reqCtx) {
 		}
 	}
 	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// logPath is the request path with a client key carried in it masked.
+func logPath(r *http.Request) string {
+	if k := r.PathValue("key"); k != "" {
+		return strings.Replace(r.URL.Path, "/"+k+"/", "/***/", 1)
+	}
+	return r.URL.Path
 }
 
 // clip shortens client-chosen text for the log.
@@ -252,6 +287,9 @@ func (s *Server) authenticate(r *http.Request, st *state) error {
 // clientKey finds the client's key in any of the places the supported
 // protocols' SDKs put it.
 func clientKey(r *http.Request) string {
+	if k := r.PathValue("key"); k != "" {
+		return k
+	}
 	if a := r.Header.Get("Authorization"); a != "" {
 		if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
 			return strings.TrimSpace(a[7:])
@@ -264,7 +302,7 @@ func clientKey(r *http.Request) string {
 	if k := r.Header.Get("X-Goog-Api-Key"); k != "" {
 		return k
 	}
-	if strings.Contains(r.URL.Path, "/v1beta/") {
+	if strings.Contains(r.URL.Path, "/v1beta/") || strings.Contains(r.URL.Path, "/v1/models") {
 		return r.URL.Query().Get("key")
 	}
 	return ""

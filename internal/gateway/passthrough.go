@@ -24,7 +24,7 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 		return false, err
 	}
 	*op = out
-	resp, err := ptp.Forward(r.Context(), &provider.Forward{Model: cand.Model, Stream: c.peek.Stream, Body: out})
+	resp, err := ptp.Forward(r.Context(), &provider.Forward{Model: cand.Model, Stream: c.peek.Stream, Body: out, Headers: c.headers})
 	if err != nil {
 		return false, err
 	}

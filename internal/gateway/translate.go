@@ -83,17 +83,25 @@ func (s *Server) translate(w *responseWriter, r *http.Request, rc *reqCtx, ing p
 // writeEncoded encodes a complete answer into a pooled buffer and sends it
 // as JSON with the routing headers. It reports whether it wrote.
 func writeEncoded(w *responseWriter, rc *reqCtx, encode func(io.Writer) error) (bool, error) {
+	routed(w.Header(), rc)
+	if err := writeJSON(w, encode); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// writeJSON encodes a complete answer into a pooled buffer and sends it as
+// JSON; only a failure to encode is an error.
+func writeJSON(w *responseWriter, encode func(io.Writer) error) error {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); bufPool.Put(buf) }()
 	if err := encode(buf); err != nil {
-		return false, &llm.Error{Kind: llm.KindInternal, Message: "encoding the response failed", Cause: err}
+		return &llm.Error{Kind: llm.KindInternal, Message: "encoding the response failed", Cause: err}
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	routed(h, rc)
+	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes()) // a client that left now is no failure of the upstream
-	return true, nil
+	return nil
 }
 
 // flushWriter sends every write to the client at once: stream encoders

@@ -9,12 +9,15 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/media"
 	"github.com/llmux/llmux/internal/redact"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
@@ -43,6 +46,10 @@ type AuthScheme string
 const (
 	// AuthBearer sends "Authorization: Bearer KEY".
 	AuthBearer AuthScheme = "bearer"
+	// AuthXAPIKey sends "x-api-key: KEY" (Anthropic).
+	AuthXAPIKey AuthScheme = "x-api-key"
+	// AuthGoogAPIKey sends "x-goog-api-key: KEY" (Gemini).
+	AuthGoogAPIKey AuthScheme = "x-goog-api-key"
 )
 
 // authorize sets the credentials of an outgoing request.
@@ -53,6 +60,10 @@ func (s AuthScheme) authorize(h http.Header, key string) {
 	switch s {
 	case AuthBearer:
 		h.Set("Authorization", "Bearer "+key)
+	case AuthXAPIKey:
+		h.Set("X-Api-Key", key)
+	case AuthGoogAPIKey:
+		h.Set("X-Goog-Api-Key", key)
 	}
 }
 
@@ -71,9 +82,17 @@ type HTTP struct {
 	timeout  time.Duration
 	redactor *redact.Redactor
 	rewrite  protocol.Rewrite // quirks, without the model
+	fetcher  *media.Fetcher   // set when the upstream needs media inline
+	maxTok   []maxTokens      // configured max_tokens defaults, most specific first
 }
 
-func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, reg *protocol.Registry) (*HTTP, error) {
+// maxTokens is one configured default output limit.
+type maxTokens struct {
+	pattern string
+	n       int
+}
+
+func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, reg *protocol.Registry, fetcher *media.Fetcher) (*HTTP, error) {
 	base := pc.BaseURL
 	if base == "" {
 		base = preset.BaseURL
@@ -95,9 +114,22 @@ func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, 
 		p.timeout = DefaultTimeout
 	}
 	p.pass, _ = reg.Passthrough(preset.Protocol)
+	for k, v := range preset.Headers {
+		p.header.Set(k, v)
+	}
 	for k, v := range pc.Headers {
 		p.header.Set(k, v)
 	}
+	if me, ok := eg.(protocol.MediaEgress); ok && me.InlineMedia() {
+		p.fetcher = fetcher
+	}
+	for pat, n := range pc.MaxTokens {
+		p.maxTok = append(p.maxTok, maxTokens{pat, n})
+	}
+	sort.Slice(p.maxTok, func(i, j int) bool {
+		a, b := p.maxTok[i].pattern, p.maxTok[j].pattern
+		return len(a) > len(b) || len(a) == len(b) && a < b
+	})
 	connect := pc.ConnectTimeout.Std()
 	if connect == 0 {
 		connect = DefaultConnectTimeout
@@ -153,11 +185,11 @@ func (p *HTTP) Rewrite(model string) protocol.Rewrite {
 
 // Do performs a non-streaming call.
 func (p *HTTP) Do(ctx context.Context, c *Call) (*llm.Response, error) {
-	body, err := p.encode(c, false)
+	req, body, err := p.encode(ctx, c, false)
 	if err != nil {
 		return nil, err
 	}
-	data, err := p.call(ctx, p.egress.Endpoint(c.Model, false), body)
+	data, err := p.call(ctx, p.egress.Endpoint(c.Model, false), body, p.clientHeaders(req))
 	if err != nil {
 		return nil, err
 	}
@@ -167,12 +199,12 @@ func (p *HTTP) Do(ctx context.Context, c *Call) (*llm.Response, error) {
 // Stream performs a streaming call. The returned stream owns the upstream
 // connection and the call's deadline.
 func (p *HTTP) Stream(ctx context.Context, c *Call) (llm.Stream, error) {
-	body, err := p.encode(c, true)
+	req, body, err := p.encode(ctx, c, true)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	resp, err := p.send(ctx, p.egress.Endpoint(c.Model, true), body)
+	resp, err := p.send(ctx, p.egress.Endpoint(c.Model, true), body, p.clientHeaders(req))
 	if err != nil {
 		cancel()
 		return nil, err
@@ -181,23 +213,96 @@ func (p *HTTP) Stream(ctx context.Context, c *Call) (llm.Stream, error) {
 }
 
 // encode builds the upstream body of a translated call, with the vendor's
-// quirks applied the same way as on the passthrough path.
-func (p *HTTP) encode(c *Call, stream bool) ([]byte, error) {
-	req := c.Request
-	if req.Stream != stream {
-		r := *req
-		r.Stream = stream
-		req = &r
+// quirks applied the same way as on the passthrough path. It returns the
+// request it encoded, which may be a changed copy of the call's.
+func (p *HTTP) encode(ctx context.Context, c *Call, stream bool) (*llm.Request, []byte, error) {
+	req, err := p.prepare(ctx, c, stream)
+	if err != nil {
+		return nil, nil, err
 	}
 	body, err := p.egress.EncodeRequest(req, c.Model)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rw := p.rewrite
 	if p.pass != nil && (len(rw.Drop) > 0 || len(rw.Rename) > 0 || len(rw.Refuse) > 0) {
-		return p.pass.RewriteRequest(nil, body, rw)
+		body, err = p.pass.RewriteRequest(nil, body, rw)
 	}
-	return body, nil
+	return req, body, err
+}
+
+// prepare returns the request to encode for this upstream: the stream
+// flag set, the configured output limit where the protocol needs one, and
+// media URLs downloaded where the protocol takes only bytes. The call's
+// request is never changed: another attempt may go elsewhere.
+func (p *HTTP) prepare(ctx context.Context, c *Call, stream bool) (*llm.Request, error) {
+	req := c.Request
+	copied := false
+	own := func() {
+		if !copied {
+			r := *req
+			req, copied = &r, true
+		}
+	}
+	if req.Stream != stream {
+		own()
+		req.Stream = stream
+	}
+	if req.MaxTokens == nil && p.preset.NeedsMaxTokens {
+		if n, ok := p.defaultMaxTokens(c.Model); ok {
+			own()
+			req.MaxTokens = &n
+		}
+	}
+	if p.fetcher != nil && media.NeedsFetch(req) {
+		return p.fetcher.Inline(ctx, req)
+	}
+	return req, nil
+}
+
+// defaultMaxTokens returns the configured output limit for an upstream
+// model: the most specific matching pattern's.
+func (p *HTTP) defaultMaxTokens(model string) (int, bool) {
+	for _, m := range p.maxTok {
+		if ok, _ := path.Match(m.pattern, model); ok {
+			return m.n, true
+		}
+	}
+	return 0, false
+}
+
+// clientHeaders returns the client's own protocol headers when the
+// upstream speaks the client's protocol, else nil.
+func (p *HTTP) clientHeaders(req *llm.Request) map[string]string {
+	if req.Origin == p.preset.Protocol {
+		return req.Headers
+	}
+	return nil
+}
+
+// ErrCannotCount is returned by CountTokens when the upstream has no
+// token-counting endpoint.
+var ErrCannotCount = errors.New("the upstream cannot count tokens")
+
+// CountTokens asks the upstream to count the input tokens of a request.
+func (p *HTTP) CountTokens(ctx context.Context, c *Call) (int, error) {
+	ce, ok := p.egress.(protocol.CountEgress)
+	if !ok {
+		return 0, ErrCannotCount
+	}
+	req, err := p.prepare(ctx, c, false)
+	if err != nil {
+		return 0, err
+	}
+	body, err := ce.EncodeCountRequest(req, c.Model)
+	if err != nil {
+		return 0, err
+	}
+	data, err := p.call(ctx, ce.CountEndpoint(c.Model), body, p.clientHeaders(req))
+	if err != nil {
+		return 0, err
+	}
+	return ce.DecodeCount(data)
 }
 
 // Forward sends a passed-through body.
@@ -211,7 +316,7 @@ func (p *HTTP) Forward(ctx context.Context, f *Forward) (*http.Response, error) 
 		path = ee.EmbeddingEndpoint(f.Model)
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	resp, err := p.send(ctx, path, f.Body)
+	resp, err := p.send(ctx, path, f.Body, f.Headers)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -262,7 +367,7 @@ func (p *HTTP) Embed(ctx context.Context, req *llm.EmbeddingRequest, model strin
 	if err != nil {
 		return nil, err
 	}
-	data, err := p.call(ctx, ee.EmbeddingEndpoint(model), body)
+	data, err := p.call(ctx, ee.EmbeddingEndpoint(model), body, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -299,10 +404,10 @@ func (p *HTTP) ListModels(ctx context.Context) ([]llm.Model, error) {
 
 // call POSTs body to path under the provider's timeout and returns the
 // whole successful answer.
-func (p *HTTP) call(ctx context.Context, path string, body []byte) ([]byte, error) {
+func (p *HTTP) call(ctx context.Context, path string, body []byte, header map[string]string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	resp, err := p.send(ctx, path, body)
+	resp, err := p.send(ctx, path, body, header)
 	if err != nil {
 		return nil, err
 	}
@@ -314,8 +419,9 @@ func (p *HTTP) call(ctx context.Context, path string, body []byte) ([]byte, erro
 	return data, nil
 }
 
-// send POSTs body to path and returns a successful response.
-func (p *HTTP) send(ctx context.Context, path string, body []byte) (*http.Response, error) {
+// send POSTs body to path, with the client's protocol headers when given,
+// and returns a successful response.
+func (p *HTTP) send(ctx context.Context, path string, body []byte, header map[string]string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, &llm.Error{Kind: llm.KindInternal, Message: "building the upstream request failed", Cause: err}
@@ -323,6 +429,9 @@ func (p *HTTP) send(ctx context.Context, path string, body []byte) (*http.Respon
 	req.ContentLength = int64(len(body))
 	req.Header.Set("Content-Type", "application/json")
 	p.decorate(req.Header)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	resp, err := p.client.Do(req)
 	if err != nil {
 		return nil, p.transportError(ctx, err)
@@ -460,4 +569,5 @@ var (
 	_ ModelLister   = (*HTTP)(nil)
 	_ Patterned     = (*HTTP)(nil)
 	_ IdleCloser    = (*HTTP)(nil)
+	_ Counter       = (*HTTP)(nil)
 )

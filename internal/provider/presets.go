@@ -2,6 +2,16 @@ package provider
 
 import "github.com/llmux/llmux/protocol/openai"
 
+// Registry IDs of the native protocols the presets below speak. They are
+// strings, not imports, because a preset is data: provider.Build checks
+// that the registry has the protocol.
+const (
+	protoAnthropic = "anthropic"
+	protoGemini    = "gemini"
+	protoOllama    = "ollama"
+	protoResponses = "responses"
+)
+
 // Preset describes a provider type as data: which protocol its upstream
 // speaks, where, how it authenticates and what it gets wrong. Adding an
 // OpenAI-compatible vendor is adding an entry to presets.
@@ -24,6 +34,12 @@ type Preset struct {
 	EnvID string
 	// Auth is how the key is sent.
 	Auth AuthScheme
+	// Headers are sent with every request (a protocol version, say); the
+	// configuration's headers and a same-protocol client's own values win.
+	Headers map[string]string
+	// NeedsMaxTokens marks protocols that require an output limit: a
+	// request without one gets the configured max_tokens default.
+	NeedsMaxTokens bool
 	// KeyOptional marks servers that work without a key.
 	KeyOptional bool
 	// Quirks are the vendor's deviations from its protocol.
@@ -53,12 +69,25 @@ type Quirks struct {
 	Unsupported []string
 }
 
-// presets is the one list of provider types besides mock. Keep it sorted
-// by Type after openai.
+// presets is the one list of provider types besides mock: the native
+// protocol types first, then the OpenAI-compatible vendors sorted by Type.
 var presets = []Preset{
 	{Type: "openai", Title: "OpenAI", Protocol: openai.ID, BaseURL: "https://api.openai.com/v1",
 		KeyEnv: []string{"OPENAI_API_KEY"}, Auth: AuthBearer,
 		ModelPatterns: []string{"gpt-*", "o1*", "o3*", "o4*", "chatgpt-*", "text-embedding-*", "codex-*", "computer-use-*"}},
+	// The Responses API of the same vendor; not enabled from the
+	// environment, where the key already enables "openai".
+	{Type: "openai-responses", Title: "OpenAI (Responses API)", Protocol: protoResponses, BaseURL: "https://api.openai.com/v1",
+		Auth: AuthBearer, ModelPatterns: []string{"gpt-*", "o1*", "o3*", "o4*", "codex-*", "computer-use-*"}},
+	{Type: "anthropic", Title: "Anthropic", Protocol: protoAnthropic, BaseURL: "https://api.anthropic.com",
+		KeyEnv: []string{"ANTHROPIC_API_KEY"}, Auth: AuthXAPIKey, NeedsMaxTokens: true,
+		Headers:       map[string]string{"Anthropic-Version": "2023-06-01"},
+		ModelPatterns: []string{"claude-*"}},
+	{Type: "gemini", Title: "Google Gemini API", Protocol: protoGemini, BaseURL: "https://generativelanguage.googleapis.com",
+		KeyEnv: []string{"GEMINI_API_KEY", "GOOGLE_API_KEY"}, Auth: AuthGoogAPIKey,
+		ModelPatterns: []string{"gemini-*", "gemma-*", "learnlm-*"}},
+	{Type: "ollama", Title: "Ollama", Protocol: protoOllama, BaseURL: "http://localhost:11434",
+		BaseURLEnv: "OLLAMA_BASE_URL", Auth: AuthBearer, KeyOptional: true},
 	{Type: "bailian", Title: "Alibaba Cloud Model Studio (DashScope, compatible mode)", Protocol: openai.ID,
 		BaseURL: "https://dashscope.aliyuncs.com/compatible-mode/v1", KeyEnv: []string{"DASHSCOPE_API_KEY", "BAILIAN_API_KEY"},
 		Auth: AuthBearer, ModelPatterns: []string{"qwen*", "qwq-*", "qvq-*"}},
@@ -85,8 +114,7 @@ var presets = []Preset{
 		KeyEnv: []string{"MOONSHOT_API_KEY"}, Auth: AuthBearer, ModelPatterns: []string{"moonshot-*", "kimi-*"},
 		Quirks: Quirks{MaxTokensField: "max_tokens"}},
 	{Type: "ollama-openai", Title: "Ollama (OpenAI-compatible /v1)", Protocol: openai.ID, BaseURL: "http://localhost:11434/v1",
-		BaseURLEnv: "OLLAMA_BASE_URL", BaseURLSuffix: "/v1", EnvID: "ollama", Auth: AuthBearer, KeyOptional: true,
-		Quirks: Quirks{MaxTokensField: "max_tokens"}},
+		Auth: AuthBearer, KeyOptional: true, Quirks: Quirks{MaxTokensField: "max_tokens"}},
 	{Type: "openrouter", Title: "OpenRouter", Protocol: openai.ID, BaseURL: "https://openrouter.ai/api/v1",
 		KeyEnv: []string{"OPENROUTER_API_KEY"}, Auth: AuthBearer},
 	{Type: "perplexity", Title: "Perplexity", Protocol: openai.ID, BaseURL: "https://api.perplexity.ai",

@@ -20,6 +20,7 @@ import (
 	"sort"
 
 	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/media"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -70,6 +71,15 @@ type Forward struct {
 	Stream bool
 	// Body is the request body to send.
 	Body []byte
+	// Headers are the client's own protocol headers (anthropic-beta, …),
+	// sent on as they are.
+	Headers map[string]string
+}
+
+// Counter is implemented by providers that can count a request's input
+// tokens; ErrCannotCount says this upstream cannot.
+type Counter interface {
+	CountTokens(ctx context.Context, c *Call) (int, error)
 }
 
 // Embedder is implemented by providers that compute embeddings.
@@ -99,8 +109,9 @@ type Patterned interface {
 func Build(cfg *config.Config, reg *protocol.Registry) (map[string]Provider, error) {
 	out := make(map[string]Provider, len(cfg.Providers)+1)
 	var errs config.Errors
+	fetcher := media.New(int64(cfg.Media.MaxBytes), cfg.Media.Timeout.Std(), cfg.Media.AllowPrivate)
 	for _, id := range cfg.ProviderIDs() {
-		p, err := build(cfg, id, cfg.Providers[id], reg)
+		p, err := build(cfg, id, cfg.Providers[id], reg, fetcher)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -116,7 +127,7 @@ func Build(cfg *config.Config, reg *protocol.Registry) (map[string]Provider, err
 	return out, nil
 }
 
-func build(cfg *config.Config, id string, pc *config.Provider, reg *protocol.Registry) (Provider, *config.FieldError) {
+func build(cfg *config.Config, id string, pc *config.Provider, reg *protocol.Registry, fetcher *media.Fetcher) (Provider, *config.FieldError) {
 	base := "providers." + id
 	if pc.Type == MockType {
 		return NewMock(id, pc.Mock), nil
@@ -141,7 +152,7 @@ func build(cfg *config.Config, id string, pc *config.Provider, reg *protocol.Reg
 		}
 		return nil, cfg.Errorf(base, "no API key: set api_key or api_keys%s", hint)
 	}
-	p, err := newHTTP(id, preset, pc, eg, reg)
+	p, err := newHTTP(id, preset, pc, eg, reg, fetcher)
 	if err != nil {
 		return nil, cfg.Errorf(base, "%v", err)
 	}

@@ -110,7 +110,7 @@ func TestBuildErrors(t *testing.T) {
 		not  []string           // must not appear
 	}{
 		{"unknown explicit type", "providers:\n  foo:\n    type: bogus\n    api_key: k\n",
-			nil, []string{"cfg.yaml:3:11: providers.foo.type: unknown provider type \"bogus\"; known types: bailian, cerebras, deepseek"},
+			nil, []string{"cfg.yaml:3:11: providers.foo.type: unknown provider type \"bogus\"; known types: anthropic, bailian, cerebras"},
 			nil},
 		{"unknown type defaulted from the id", "providers:\n  bogus:\n    api_key: k\n",
 			nil, []string{"providers.bogus: unknown provider type \"bogus\"", "known types: ", "mock", "openai", "xai, yi"},
@@ -232,11 +232,11 @@ func TestEnvTable(t *testing.T) {
 	ollama := false
 	for _, e := range table {
 		if e.ID == "ollama" {
-			ollama = e.Type == "ollama-openai" && e.BaseURLEnv == "OLLAMA_BASE_URL" && e.BaseURLSuffix == "/v1"
+			ollama = e.Type == "ollama" && e.BaseURLEnv == "OLLAMA_BASE_URL" && e.BaseURLSuffix == ""
 		}
 	}
 	if !ollama {
-		t.Errorf("EnvTable has no ollama entry of type ollama-openai on OLLAMA_BASE_URL + /v1: %+v", table)
+		t.Errorf("EnvTable has no ollama entry of the native type on OLLAMA_BASE_URL: %+v", table)
 	}
 }
 
@@ -260,7 +260,7 @@ func TestEnvTableBuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{ // id → base URL
-		"ollama":     "http://127.0.0.1:11434/v1",
+		"ollama":     "http://127.0.0.1:11434",
 		"deepseek":   "https://api.deepseek.com/v1",
 		"perplexity": "https://api.perplexity.ai",
 	}
@@ -279,20 +279,24 @@ func TestEnvTableBuilds(t *testing.T) {
 	}
 }
 
-// TestPresets checks the list itself: sorted by type after openai as its
-// comment promises, no type twice, and every preset buildable against the
+// TestPresets checks the list itself: the native protocol types first, the
+// OpenAI-compatible vendors after them sorted by type, as its comment
+// promises; no type twice; and every preset buildable against the
 // protocols this build has.
 func TestPresets(t *testing.T) {
 	ps := Presets()
-	if ps[0].Type != "openai" {
-		t.Errorf("the first preset is %q, want openai", ps[0].Type)
+	native := []string{"openai", "openai-responses", "anthropic", "gemini", "ollama"}
+	for i, typ := range native {
+		if ps[i].Type != typ {
+			t.Errorf("preset %d is %q, want %q", i, ps[i].Type, typ)
+		}
 	}
-	rest := make([]string, 0, len(ps)-1)
-	for _, p := range ps[1:] {
+	rest := make([]string, 0, len(ps)-len(native))
+	for _, p := range ps[len(native):] {
 		rest = append(rest, p.Type)
 	}
 	if !sort.StringsAreSorted(rest) {
-		t.Errorf("presets after openai are not sorted: %q", rest)
+		t.Errorf("vendor presets are not sorted: %q", rest)
 	}
 	seen := map[string]bool{MockType: true}
 	for _, p := range ps {

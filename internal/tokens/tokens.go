@@ -1,0 +1,110 @@
+// Package tokens estimates token counts with a real BPE tokenizer
+// (o200k_base, the encoding of current OpenAI models), whose vocabulary is
+// embedded in the binary: nothing is downloaded at run time. Other vendors'
+// tokenizers differ, so every count made here is an estimate and is marked
+// as one by its callers.
+//
+// The vocabulary is loaded on first use (about a quarter of a second and
+// some tens of MB), so a gateway that never estimates never pays for it.
+package tokens
+
+import (
+	"sync"
+
+	"github.com/pkoukk/tiktoken-go"
+	loader "github.com/pkoukk/tiktoken-go-loader"
+
+	"github.com/llmux/llmux/llm"
+)
+
+// Per-item overheads of the chat format, as OpenAI documents them for its
+// own models: each message costs a few tokens of framing, and every reply
+// is primed with three.
+const (
+	perMessage = 3
+	perName    = 1
+	perReply   = 3
+	// perImage is a flat estimate for an image whose size is unknown here
+	// (OpenAI charges 85 tokens for a low-detail tile, Anthropic about
+	// width*height/750).
+	perImage = 765
+	// perFile is a flat estimate for a document.
+	perFile = 1500
+)
+
+var (
+	once sync.Once
+	enc  *tiktoken.Tiktoken
+	err  error
+)
+
+func encoding() (*tiktoken.Tiktoken, error) {
+	once.Do(func() {
+		tiktoken.SetBpeLoader(loader.NewOfflineLoader())
+		enc, err = tiktoken.GetEncoding("o200k_base")
+	})
+	return enc, err
+}
+
+// Text returns the number of tokens in s.
+func Text(s string) int {
+	if s == "" {
+		return 0
+	}
+	e, err := encoding()
+	if err != nil {
+		return (len(s) + 3) / 4 // the embedded vocabulary is broken: the usual rule of thumb
+	}
+	return len(e.EncodeOrdinary(s))
+}
+
+// Request estimates the input tokens of a chat request: messages with their
+// framing, tool definitions and the reply's priming.
+func Request(req *llm.Request) int {
+	n := perReply
+	for i := range req.Messages {
+		m := &req.Messages[i]
+		n += perMessage
+		if m.Name != "" {
+			n += perName + Text(m.Name)
+		}
+		n += Parts(m.Parts)
+	}
+	for i := range req.Tools {
+		t := &req.Tools[i]
+		n += Text(t.Name) + Text(t.Description) + Text(string(t.Parameters)) + Text(string(t.Raw))
+	}
+	if rf := req.ResponseFormat; rf != nil {
+		n += Text(string(rf.Schema))
+	}
+	return n
+}
+
+// Parts estimates the tokens of message parts.
+func Parts(parts []llm.Part) int {
+	n := 0
+	for i := range parts {
+		p := &parts[i]
+		switch p.Type {
+		case llm.PartText, llm.PartRefusal:
+			n += Text(p.Text)
+		case llm.PartImage:
+			n += perImage
+		case llm.PartAudio, llm.PartFile:
+			n += perFile
+		case llm.PartToolCall:
+			if c := p.ToolCall; c != nil {
+				n += Text(c.Name) + Text(c.Arguments)
+			}
+		case llm.PartToolResult:
+			if r := p.ToolResult; r != nil {
+				n += Parts(r.Content)
+			}
+		case llm.PartReasoning:
+			if r := p.Reasoning; r != nil {
+				n += Text(r.Text)
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,59 @@
+package tokens
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/llmux/llmux/llm"
+)
+
+// The reference counts are o200k_base's, as OpenAI's own tokenizer gives
+// them: "hello world" is two tokens, and a run of one repeated word costs
+// about one token per word.
+func TestText(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"", 0},
+		{"hello world", 2},
+		{"Hello, world!", 4},
+	}
+	for _, tt := range tests {
+		if got := Text(tt.in); got != tt.want {
+			t.Errorf("Text(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+	long := strings.Repeat("dog ", 1000)
+	if n := Text(long); n < 900 || n > 1100 {
+		t.Errorf("1000 words counted as %d tokens", n)
+	}
+}
+
+func TestRequestCountsEveryPart(t *testing.T) {
+	base := &llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartText, Text: "hello world"}}}}}
+	if got, want := Request(base), perReply+perMessage+2; got != want {
+		t.Fatalf("Request = %d, want %d", got, want)
+	}
+	more := *base
+	more.Messages = append(append([]llm.Message(nil), base.Messages...),
+		llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{Name: "get_weather", Arguments: `{"city":"Paris"}`}}}},
+		llm.Message{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{Content: []llm.Part{{Type: llm.PartText, Text: "sunny"}}}}}},
+		llm.Message{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartImage, Media: &llm.Media{URL: "https://example.com/a.png"}}}})
+	more.Tools = []llm.Tool{{Type: llm.ToolFunction, Name: "get_weather", Description: "Weather of a city", Parameters: []byte(`{"type":"object"}`)}}
+	got := Request(&more)
+	min := Request(base) + 3*perMessage + perImage + Text("get_weather")*2 + Text(`{"city":"Paris"}`) + Text("sunny")
+	if got <= min {
+		t.Fatalf("Request with calls, results, an image and a tool = %d, want more than %d", got, min)
+	}
+}
+
+func BenchmarkText2KB(b *testing.B) {
+	s := strings.Repeat("The quick brown fox jumps over the lazy dog. ", 45)
+	Text(s)
+	b.SetBytes(int64(len(s)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Text(s)
+	}
+}
