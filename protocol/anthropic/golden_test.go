@@ -1,0 +1,139 @@
+package anthropic_test
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llmux/llmux/llm"
+)
+
+// TestRequestGolden decodes each client request in testdata/requests and
+// encodes it for an Anthropic upstream, as the translated path does for an
+// Anthropic client. The golden files are the canonical request and the
+// upstream body.
+func TestRequestGolden(t *testing.T) {
+	for name, body := range requestCorpus(t) {
+		t.Run(name, func(t *testing.T) {
+			req, err := proto.DecodeRequest(body)
+			if err != nil {
+				t.Fatalf("DecodeRequest: %v", err)
+			}
+			base := filepath.Join("testdata/requests", name)
+			goldenJSON(t, base+".canonical.golden", []byte(dump(req)))
+			out, err := proto.EncodeRequest(req, "upstream-model")
+			if err != nil {
+				t.Fatalf("EncodeRequest: %v", err)
+			}
+			goldenJSON(t, base+".golden", out)
+			count, err := proto.EncodeCountRequest(req, "upstream-model")
+			if err != nil {
+				t.Fatalf("EncodeCountRequest: %v", err)
+			}
+			goldenJSON(t, base+".count.golden", count)
+		})
+	}
+}
+
+// TestCanonicalGolden encodes requests of other protocols (canonical
+// requests as their decoders make them) for an Anthropic upstream.
+func TestCanonicalGolden(t *testing.T) {
+	for name, req := range canonicalCorpus(t) {
+		t.Run(name, func(t *testing.T) {
+			out, err := proto.EncodeRequest(req, "claude-sonnet-4-5")
+			if err != nil {
+				t.Fatalf("EncodeRequest: %v", err)
+			}
+			goldenJSON(t, filepath.Join("testdata/canonical", name+".golden"), out)
+		})
+	}
+}
+
+// TestResponseGolden decodes every recorded message body and encodes it
+// back for a client.
+func TestResponseGolden(t *testing.T) {
+	for _, file := range fixtures(t, false, true) {
+		name := strings.TrimSuffix(filepath.Base(file), ".body.json")
+		t.Run(name, func(t *testing.T) {
+			resp, err := proto.DecodeResponse(readFile(t, file))
+			if err != nil {
+				t.Fatalf("DecodeResponse: %v", err)
+			}
+			var out bytes.Buffer
+			if err := proto.EncodeResponse(&out, &llm.Request{Model: "client-model"}, resp); err != nil {
+				t.Fatalf("EncodeResponse: %v", err)
+			}
+			goldenJSON(t, filepath.Join("testdata/responses", name+".json.golden"), out.Bytes())
+		})
+	}
+}
+
+// streamInputs returns the SSE bodies the stream tests run on: the recorded
+// fixtures and the crafted streams in testdata/streams, keyed by the name
+// their golden files use.
+func streamInputs(t testing.TB) map[string][]byte {
+	t.Helper()
+	in := make(map[string][]byte)
+	for _, file := range fixtures(t, true, true) {
+		in[strings.TrimSuffix(filepath.Base(file), ".body.sse")] = readFile(t, file)
+	}
+	crafted, err := filepath.Glob("testdata/streams/*.sse")
+	if err != nil || len(crafted) == 0 {
+		t.Fatalf("no streams in testdata/streams: %v", err)
+	}
+	for _, file := range crafted {
+		in[strings.TrimSuffix(filepath.Base(file), ".sse")] = readFile(t, file)
+	}
+	return in
+}
+
+// TestStreamGolden decodes each stream into canonical events (one line per
+// event, then how the stream ended) and re-encodes the events for a client.
+func TestStreamGolden(t *testing.T) {
+	for name, body := range streamInputs(t) {
+		t.Run(name, func(t *testing.T) {
+			evs, streamErr := decodeStream(t, body)
+			var text strings.Builder
+			for _, ev := range evs {
+				text.WriteString(formatEvent(ev))
+				text.WriteByte('\n')
+			}
+			text.WriteString(formatEnd(streamErr))
+			base := filepath.Join("testdata/streams", name)
+			golden(t, base+".events.golden", []byte(text.String()))
+
+			var out bytes.Buffer
+			enc := proto.NewStreamEncoder(&out, &llm.Request{Model: "client-model", Stream: true})
+			if ct := enc.ContentType(); ct != "text/event-stream" {
+				t.Errorf("ContentType = %q", ct)
+			}
+			for _, ev := range evs {
+				if err := enc.Encode(ev); err != nil {
+					t.Fatalf("Encode(%s): %v", formatEvent(ev), err)
+				}
+			}
+			var err error
+			if streamErr != nil {
+				err = enc.Fail(llm.AsError(streamErr))
+			} else {
+				err = enc.Close()
+			}
+			if err != nil {
+				t.Fatalf("ending the stream: %v", err)
+			}
+			golden(t, base+".sse.golden", out.Bytes())
+		})
+	}
+}
+
+// formatEnd renders how a stream ended, as the last line of an events
+// golden file.
+func formatEnd(err error) string {
+	if err == nil {
+		return "eof\n"
+	}
+	e := llm.AsError(err)
+	return fmt.Sprintf("error kind=%s status=%d type=%q message=%q\n", e.Kind, e.HTTPStatus(), e.Type, e.Message)
+}

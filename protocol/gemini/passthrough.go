@@ -1,0 +1,291 @@
+package gemini
+
+import (
+	"bytes"
+	"errors"
+	"io"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/llmux/llmux/internal/rawjson"
+	"github.com/llmux/llmux/internal/sse"
+	"github.com/llmux/llmux/llm"
+	"github.com/llmux/llmux/protocol"
+)
+
+// PeekRequest validates a raw generateContent body: JSON syntax, an object,
+// and contents holding at least one element. It returns an empty Peek: the
+// model and the stream mode are in the URL (see Address). The scan
+// allocates nothing; RewriteRequest scans again only when it has edits to
+// make, so there is no Peek.Scan to carry.
+func (Protocol) PeekRequest(body []byte) (protocol.Peek, error) {
+	var buf [16]rawjson.Member
+	ms, err := members(body, buf[:0])
+	if err != nil {
+		return protocol.Peek{}, err
+	}
+	for i := range ms {
+		if !keyIs(&ms[i], "contents") {
+			continue
+		}
+		v := ms[i].Value(body)
+		if rawjson.Kind(v) != "array" {
+			return protocol.Peek{}, llm.InvalidParam("contents", "contents: expected an array, got %s", rawjson.Kind(v))
+		}
+		if len(bytes.TrimSpace(v[1:len(v)-1])) == 0 {
+			break
+		}
+		return protocol.Peek{}, nil
+	}
+	return protocol.Peek{}, llm.InvalidParam("contents", "contents: at least one content is required")
+}
+
+// members scans a request body, turning syntax errors into a 400.
+func members(body []byte, dst []rawjson.Member) ([]rawjson.Member, error) {
+	ms, err := rawjson.Members(body, dst)
+	if err != nil {
+		if errors.Is(err, rawjson.ErrNotObject) {
+			return nil, &llm.Error{Kind: llm.KindInvalidRequest, Message: "the request body must be a JSON object"}
+		}
+		return nil, &llm.Error{Kind: llm.KindInvalidRequest, Message: "the request body is not valid JSON: " + err.Error(), Cause: err}
+	}
+	return ms, nil
+}
+
+// keyOf returns a member's name, decoding escapes when there are any.
+func keyOf(m *rawjson.Member) string {
+	if bytes.IndexByte(m.Key, '\\') < 0 {
+		return string(m.Key)
+	}
+	s, err := rawjson.String(append(append([]byte{'"'}, m.Key...), '"'))
+	if err != nil {
+		return string(m.Key)
+	}
+	return s
+}
+
+// keyIs reports whether a member's decoded name is name, without
+// allocating for the usual key that has no escapes.
+func keyIs(m *rawjson.Member, name string) bool {
+	if bytes.IndexByte(m.Key, '\\') < 0 {
+		return string(m.Key) == name
+	}
+	return keyOf(m) == name
+}
+
+// RewriteRequest applies the upstream's quirks (Drop, Rename, Refuse) to a
+// generateContent body; every other byte is kept. Rewrite.Model is ignored
+// (the model is in the URL, see Endpoint) and so is StreamUsage (Gemini
+// always reports usage). With nothing to change the body is copied as is,
+// without a second scan: PeekRequest has validated it.
+func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, error) {
+	if len(rw.Drop) == 0 && len(rw.Rename) == 0 && len(rw.Refuse) == 0 {
+		return append(dst, body...), nil // PeekRequest has validated it
+	}
+	var buf [16]rawjson.Member
+	ms, err := members(body, buf[:0])
+	if err != nil {
+		return nil, err
+	}
+	present := func(name string) int {
+		for i := range ms {
+			if keyIs(&ms[i], name) {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, name := range rw.Refuse {
+		for i := range ms {
+			if keyIs(&ms[i], name) && rawjson.Kind(ms[i].Value(body)) != "null" {
+				return nil, llm.InvalidParam(name, "%s: not supported by the upstream %s", name, rw.Upstream)
+			}
+		}
+	}
+	edits := make([]rawjson.Edit, 0, len(rw.Drop)+len(rw.Rename))
+	for _, name := range rw.Drop {
+		for i := range ms {
+			if keyIs(&ms[i], name) {
+				edits = append(edits, rawjson.Edit{Key: string(ms[i].Key), Delete: true})
+			}
+		}
+	}
+	for from, to := range rw.Rename {
+		i := present(from)
+		switch {
+		case i < 0:
+		case present(to) >= 0:
+			edits = append(edits, rawjson.Edit{Key: string(ms[i].Key), Delete: true})
+		default:
+			edits = append(edits, rawjson.Edit{Key: string(ms[i].Key), Rename: to})
+		}
+	}
+	return rawjson.Apply(dst, body, ms, edits), nil
+}
+
+// TapResponse reads the usage of a complete GenerateContentResponse.
+func (Protocol) TapResponse(body []byte) (llm.Usage, bool) {
+	v, found, err := rawjson.Find(body, "usageMetadata")
+	if err != nil || !found || rawjson.Kind(v) != "object" {
+		return llm.Usage{}, false
+	}
+	var u usageMetadata
+	if json.Unmarshal(v, &u) != nil {
+		return llm.Usage{}, false
+	}
+	return decodeUsage(&u), true
+}
+
+// NewRelay returns the relay for one streamed passthrough response.
+func (Protocol) NewRelay(p protocol.Peek) protocol.Relay { return &relay{} }
+
+type relay struct {
+	lastUsage []byte // raw usageMetadata of the last chunk that had one
+	usage     llm.Usage
+	hasUsage  bool
+	decoded   bool // usage holds lastUsage decoded
+	finished  bool
+}
+
+var (
+	finishKey = []byte(`"finishReason"`)
+	blockKey  = []byte(`"blockReason"`)
+	usageName = []byte(`usageMetadata"`)
+	errorName = []byte(`error"`)
+)
+
+// hasMember reports whether data holds a member named key (quoted) whose
+// value starts with first, white space allowed around the colon. A false
+// positive only costs a scan. It searches for the name without its opening
+// quote: quotes are everywhere in JSON, and a search led by one crawls.
+func hasMember(data, key []byte, first byte) bool {
+	name := key[1:]
+	for {
+		i := bytes.Index(data, name)
+		if i < 0 {
+			return false
+		}
+		quoted := i > 0 && data[i-1] == '"'
+		data = data[i+len(name):]
+		if !quoted {
+			continue
+		}
+		rest := skipSpace(data)
+		if len(rest) > 0 && rest[0] == ':' {
+			if v := skipSpace(rest[1:]); len(v) > 0 && v[0] == first {
+				return true
+			}
+		}
+	}
+}
+
+func skipSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	return b
+}
+
+// Copy relays SSE chunks byte for byte as they arrive. Chunks that mention
+// usageMetadata or error are scanned (without decoding) for the top-level
+// member; the last usage is decoded once, when asked for. An error chunk
+// is forwarded and then reported as an *llm.Error. The stream ends cleanly
+// when the upstream closes it after a chunk with a finishReason (or with
+// the blockReason of a blocked prompt).
+func (r *relay) Copy(dst io.Writer, flush func() error, src io.Reader) error {
+	in := &flushBeforeRead{src: src, flush: flush}
+	rd := sse.NewReader(in)
+	rd.KeepComments() // keep-alives reach the client and keep its connection busy
+	done := func(err error) error {
+		if in.pending {
+			if ferr := flush(); err == nil {
+				err = ferr
+			}
+		}
+		return err
+	}
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			switch {
+			case in.err != nil:
+				return in.err
+			case errors.Is(err, io.EOF) && r.finished:
+				return done(nil)
+			case errors.Is(err, io.EOF):
+				return done(&llm.Error{Kind: llm.KindUpstream, Message: "the upstream stream ended before the answer was complete"})
+			}
+			return done(readFailure(err))
+		}
+		if _, err := dst.Write(ev.Raw); err != nil {
+			return err
+		}
+		in.pending = true
+		if ev.Comment {
+			continue
+		}
+		data := ev.Data
+		if hasMember(data, finishKey, '"') || hasMember(data, blockKey, '"') {
+			r.finished = true // the last chunk (or a blocked prompt's only one)
+		}
+		hasUsage := bytes.Contains(data, usageName)
+		hasError := bytes.Contains(data, errorName)
+		if !hasUsage && !hasError {
+			continue
+		}
+		var buf [8]rawjson.Member
+		ms, err := rawjson.Members(data, buf[:0])
+		if err != nil {
+			continue // not ours to judge: forwarded as is
+		}
+		for i := range ms {
+			m := &ms[i]
+			switch {
+			case hasUsage && m.KeyIs("usageMetadata") && rawjson.Kind(m.Value(data)) == "object":
+				r.lastUsage = append(r.lastUsage[:0], m.Value(data)...)
+				r.hasUsage, r.decoded = true, false
+			case hasError && m.KeyIs("error") && rawjson.Kind(m.Value(data)) == "object":
+				var eb errorBody
+				if json.Unmarshal(m.Value(data), &eb) == nil {
+					return done(streamError(&eb))
+				}
+			}
+		}
+	}
+}
+
+// flushBeforeRead is the relay's upstream reader. It flushes what the relay
+// wrote before every read, which may block: chunks that arrived together
+// leave together, and none waits for the upstream's next bytes.
+type flushBeforeRead struct {
+	src     io.Reader
+	flush   func() error
+	pending bool  // written since the last flush
+	err     error // a failed flush, which ends the copy
+}
+
+func (f *flushBeforeRead) Read(p []byte) (int, error) {
+	if f.pending {
+		f.pending = false
+		if err := f.flush(); err != nil {
+			f.err = err
+			return 0, err
+		}
+	}
+	return f.src.Read(p)
+}
+
+// Usage returns the usage of the last chunk that reported one.
+func (r *relay) Usage() (llm.Usage, bool) {
+	if !r.hasUsage {
+		return llm.Usage{}, false
+	}
+	if !r.decoded {
+		var u usageMetadata
+		if json.Unmarshal(r.lastUsage, &u) != nil {
+			return llm.Usage{}, false
+		}
+		r.usage, r.decoded = decodeUsage(&u), true
+	}
+	return r.usage, true
+}

@@ -1,0 +1,253 @@
+package responses_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/llmux/llmux/llm"
+	"github.com/llmux/llmux/protocol/responses"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// fixtureDir holds the recorded provider responses shared by all protocol
+// packages; this package reads the OpenAI Responses ones.
+const fixtureDir = "../../testdata/fixtures/openai"
+
+var proto responses.Protocol
+
+// fixtureMeta is the part of a *.meta.json file the tests read.
+type fixtureMeta struct {
+	Endpoint string `json:"endpoint"`
+	Status   int    `json:"status"`
+	BodyFile string `json:"body_file"`
+	Request  struct {
+		Stream bool `json:"stream"`
+	} `json:"request"`
+}
+
+// fixtures returns the body files of the Responses fixtures, selected
+// through their meta files: stream bodies or JSON bodies, with status 200
+// (ok) or not.
+func fixtures(t testing.TB, stream, ok bool) []string {
+	t.Helper()
+	metas, err := filepath.Glob(filepath.Join(fixtureDir, "*.meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, m := range metas {
+		var meta fixtureMeta
+		if err := json.Unmarshal(readFile(t, m), &meta); err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		if meta.Endpoint != "openai.responses" || (meta.Status == 200) != ok {
+			continue
+		}
+		isStream := strings.HasSuffix(meta.BodyFile, ".sse")
+		if ok && isStream != stream {
+			continue
+		}
+		files = append(files, filepath.Join(fixtureDir, meta.BodyFile))
+	}
+	if len(files) == 0 {
+		t.Fatalf("no responses fixtures with stream=%v ok=%v in %s", stream, ok, fixtureDir)
+	}
+	return files
+}
+
+func readFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// deterministic makes generated ids and times reproducible for the test.
+func deterministic(t testing.TB) {
+	t.Helper()
+	t.Cleanup(responses.Deterministic())
+}
+
+// golden compares got byte for byte with the golden file, or rewrites the
+// file with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	want := goldenFile(t, name, got)
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// goldenJSON is golden for JSON: member order and white space aside.
+func goldenJSON(t *testing.T, name string, got []byte) {
+	t.Helper()
+	got = indentJSON(t, got)
+	want := goldenFile(t, name, got)
+	if !jsonEqual(got, want) {
+		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func goldenFile(t *testing.T, name string, got []byte) []byte {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatalf("%v (go test -update creates it)", err)
+	}
+	return want
+}
+
+// jsonEqual reports whether a and b hold the same JSON value.
+func jsonEqual(a, b []byte) bool {
+	var va, vb any
+	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
+// indentJSON makes a golden file readable; the comparison ignores layout.
+func indentJSON(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		t.Fatalf("invalid JSON %s: %v", b, err)
+	}
+	out.WriteByte('\n')
+	return out.Bytes()
+}
+
+// formatEvent renders a canonical event on one line, naming only the fields
+// the event type uses.
+func formatEvent(ev llm.Event) string {
+	var b strings.Builder
+	b.WriteString(ev.Type.String())
+	switch ev.Type {
+	case llm.EventStart:
+		fmt.Fprintf(&b, " id=%q model=%q created=%d", ev.ID, ev.Model, ev.Created)
+	case llm.EventText, llm.EventRefusal:
+		fmt.Fprintf(&b, " choice=%d %q", ev.Choice, ev.Text)
+	case llm.EventReasoning:
+		fmt.Fprintf(&b, " choice=%d %q summary=%v", ev.Choice, ev.Text, ev.Summary)
+		if ev.ID != "" || ev.Signature != "" || ev.Data != "" {
+			fmt.Fprintf(&b, " id=%q signature=%q data=%q", ev.ID, ev.Signature, ev.Data)
+		}
+	case llm.EventToolCall:
+		fmt.Fprintf(&b, " choice=%d index=%d id=%q name=%q args=%q", ev.Choice, ev.ToolIndex, ev.ID, ev.Name, ev.Text)
+	case llm.EventToolArgs:
+		fmt.Fprintf(&b, " choice=%d index=%d %q", ev.Choice, ev.ToolIndex, ev.Text)
+	case llm.EventFinish:
+		fmt.Fprintf(&b, " choice=%d reason=%s", ev.Choice, ev.FinishReason)
+	}
+	if u := ev.Usage; u != nil {
+		fmt.Fprintf(&b, " input=%d output=%d cached=%d cache_write=%d reasoning=%d",
+			u.InputTokens, u.OutputTokens, u.CachedTokens, u.CacheWriteTokens, u.ReasoningTokens)
+	}
+	if len(ev.Logprobs) > 0 {
+		fmt.Fprintf(&b, " logprobs=%d", len(ev.Logprobs))
+	}
+	return b.String()
+}
+
+// maxTestEvents bounds how many events a test reads from one stream.
+const maxTestEvents = 100000
+
+// readEvents drains s and returns its events and the error that ended it
+// (nil for a clean io.EOF).
+func readEvents(t testing.TB, s llm.Stream) ([]llm.Event, error) {
+	t.Helper()
+	defer s.Close()
+	var evs []llm.Event
+	for range maxTestEvents {
+		ev, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			return evs, nil
+		}
+		if err != nil {
+			return evs, err
+		}
+		evs = append(evs, ev)
+	}
+	t.Fatalf("stream did not end after %d events", maxTestEvents)
+	return nil, nil
+}
+
+// decodeStream decodes an SSE body into events.
+func decodeStream(t testing.TB, body []byte) ([]llm.Event, error) {
+	t.Helper()
+	return readEvents(t, proto.NewStreamDecoder(io.NopCloser(bytes.NewReader(body))))
+}
+
+// asError returns err as an *llm.Error or fails the test.
+func asError(t testing.TB, err error) *llm.Error {
+	t.Helper()
+	var e *llm.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T) is not an *llm.Error", err, err)
+	}
+	return e
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// dump renders a value for a failure message.
+func dump(v any) string {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Sprintf("%+v", v)
+	}
+	return string(b)
+}
+
+// requestCorpus returns the request bodies in testdata/requests by name.
+func requestCorpus(t testing.TB) map[string][]byte {
+	t.Helper()
+	files, err := filepath.Glob("testdata/requests/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no requests in testdata/requests: %v", err)
+	}
+	corpus := make(map[string][]byte, len(files))
+	for _, f := range files {
+		corpus[strings.TrimSuffix(filepath.Base(f), ".json")] = readFile(t, f)
+	}
+	return corpus
+}
+
+// sseData returns the data lines of an SSE body, parsed, in order.
+func sseData(t testing.TB, body []byte) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(string(body), "\n") {
+		data, ok := strings.CutPrefix(strings.TrimSuffix(line, "\r"), "data: ")
+		if !ok {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(data), &m); err != nil {
+			t.Fatalf("data line %s: %v", data, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
