@@ -106,6 +106,9 @@ func (Protocol) Routes() []protocol.Route {
 	return []protocol.Route{
 		{Method: "POST", Path: "/v1/messages", Op: protocol.OpChat},
 		{Method: "POST", Path: "/v1/messages/count_tokens", Op: protocol.OpCountTokens},
+		// The root /v1/models belongs to OpenAI; the gateway serves this one
+		// under the prefixes (/anthropic/v1/models).
+		{Method: "GET", Path: "/v1/models", Op: protocol.OpModels},
 	}
 }
 

@@ -108,7 +108,8 @@ func TestCount(t *testing.T) {
 func TestRoutes(t *testing.T) {
 	got := dump(proto.Routes()) + dump(proto.Prefixes()) + dump(proto.ForwardHeaders())
 	want := dump([]protocol.Route{{Method: "POST", Path: "/v1/messages", Op: protocol.OpChat},
-		{Method: "POST", Path: "/v1/messages/count_tokens", Op: protocol.OpCountTokens}}) +
+		{Method: "POST", Path: "/v1/messages/count_tokens", Op: protocol.OpCountTokens},
+		{Method: "GET", Path: "/v1/models", Op: protocol.OpModels}}) +
 		dump([]string{"/anthropic", "/claude"}) + dump([]string{"Anthropic-Version", "Anthropic-Beta"})
 	if got != want {
 		t.Errorf("routes, prefixes, headers = %s\nwant %s", got, want)
