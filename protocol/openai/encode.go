@@ -39,9 +39,8 @@ func encodeRequest(req *llm.Request, model string) (*chatRequest, error) {
 		ServiceTier:         req.ServiceTier,
 		Store:               req.Store,
 	}
-	if req.TopK != nil {
-		return nil, llm.InvalidParam("top_k", "top_k is not supported by OpenAI Chat Completions upstreams")
-	}
+	// top_k has no slot in Chat Completions; it is a sampling hint that
+	// clients such as Gemini CLI send by default, so it is dropped.
 	if req.N > 1 {
 		n := req.N
 		wr.N = &n
@@ -87,11 +86,16 @@ func encodeRequest(req *llm.Request, model string) (*chatRequest, error) {
 			}
 			wr.Tools = append(wr.Tools, tool{Type: "custom", Custom: jsontext.Value(raw)})
 		default:
-			return nil, llm.InvalidParam(wirejson.Index("tools", i)+".type",
-				"tool type %q cannot be sent to an OpenAI Chat Completions upstream", t.Type)
+			// A hosted tool of another API (web_search, code execution, …)
+			// runs on that vendor's side; Chat Completions has no such tools,
+			// so it is dropped, unless the request forces exactly that tool.
+			if tc := req.ToolChoice; tc != nil && tc.Mode == llm.ToolChoiceTool && tc.Name != "" && (tc.Name == t.Name || tc.Name == t.Type) {
+				return nil, llm.InvalidParam(wirejson.Index("tools", i)+".type",
+					"tool_choice forces the hosted tool %q, which an OpenAI Chat Completions upstream cannot run", t.Type)
+			}
 		}
 	}
-	if tc := req.ToolChoice; tc != nil {
+	if tc := req.ToolChoice; tc != nil && (len(wr.Tools) > 0 || len(req.Tools) == 0) { // not when every tool was dropped
 		wr.ToolChoice = encodeToolChoice(tc, req.Tools)
 	}
 	msgs, err := encodeMessages(req.Messages, ext)
