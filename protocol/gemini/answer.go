@@ -89,7 +89,7 @@ func answerParts(parts []llm.Part, gemini bool) []part {
 					ID: tc.ID, Name: tc.Name, Args: answerArgs(tc.Arguments)}})
 			}
 		case llm.PartImage, llm.PartAudio, llm.PartFile:
-			if wp, err := mediaPart(lp, "", gemini); err == nil {
+			if wp, err := mediaPart(lp, nil, j, gemini); err == nil {
 				out = append(out, wp)
 			}
 		}

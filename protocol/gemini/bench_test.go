@@ -84,6 +84,25 @@ func BenchmarkRequest(b *testing.B) {
 			}
 		}
 	})
+	cli := readFile(b, "testdata/requests/gemini-cli-recorded.json")
+	b.Run("decode gemini-cli 40KB", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(cli)))
+		for b.Loop() {
+			if _, err := proto.DecodeRequest(cli); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("passthrough peek gemini-cli 40KB", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(cli)))
+		for b.Loop() {
+			if _, err := proto.PeekRequest(cli); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("passthrough peek+rewrite", func(b *testing.B) {
 		var pt protocol.Passthrough = proto
 		dst := make([]byte, 0, 4096)

@@ -68,15 +68,18 @@ func decodeRequest(wr *generateRequest, prefix string) (*llm.Request, error) {
 	}
 	d := partDecoder{scope: requestScope}
 	p := wirejson.Join(prefix, "contents")
+	contentsAt := at{name: p}
 	for i := range wr.Contents {
 		c := &wr.Contents[i]
-		cp := wirejson.Index(p, i)
+		cAt := contentsAt.index(i)
+		partsAt := cAt.key("parts")
 		if len(c.Parts) == 0 {
-			return nil, llm.InvalidParam(cp+".parts", "%s.parts: at least one part is required", cp)
+			pp := partsAt.String()
+			return nil, llm.InvalidParam(pp, "%s: at least one part is required", pp)
 		}
 		switch c.Role {
 		case "model":
-			parts, err := d.modelParts(nil, c.Parts, cp+".parts", i)
+			parts, err := d.modelParts(nil, c.Parts, &partsAt, i)
 			if err != nil {
 				return nil, err
 			}
@@ -84,13 +87,14 @@ func decodeRequest(wr *generateRequest, prefix string) (*llm.Request, error) {
 				req.Messages = append(req.Messages, llm.Message{Role: llm.RoleAssistant, Parts: parts})
 			}
 		case "user", "", "function":
-			msgs, err := d.userParts(c.Parts, cp+".parts", i)
+			msgs, err := d.userParts(c.Parts, &partsAt, i)
 			if err != nil {
 				return nil, err
 			}
 			req.Messages = append(req.Messages, msgs...)
 		default:
-			return nil, llm.InvalidParam(cp+".role", "%s.role: must be user or model, got %q", cp, c.Role)
+			rp := cAt.key("role")
+			return nil, llm.InvalidParam(rp.String(), "%s: must be user or model, got %q", rp.String(), c.Role)
 		}
 	}
 	if len(req.Messages) == 0 || req.Messages[len(req.Messages)-1].Role == llm.RoleSystem {
@@ -242,11 +246,10 @@ func decodeTools(tools []tool, p string) ([]llm.Tool, error) {
 	var out []llm.Tool
 	for i := range tools {
 		t := &tools[i]
-		tp := wirejson.Index(p, i)
 		for j := range t.FunctionDeclarations {
 			fd := &t.FunctionDeclarations[j]
-			fp := wirejson.Index(tp+".functionDeclarations", j)
 			if fd.Name == "" {
+				fp := wirejson.Index(wirejson.Index(p, i)+".functionDeclarations", j)
 				return nil, llm.InvalidParam(fp+".name", "%s.name: required", fp)
 			}
 			lt := llm.Tool{Type: llm.ToolFunction, Name: fd.Name, Description: fd.Description,
@@ -264,10 +267,15 @@ func decodeTools(tools []tool, p string) ([]llm.Tool, error) {
 		}
 		ms, err := rawjson.Members(t.Unknown, nil)
 		if err != nil {
+			tp := wirejson.Index(p, i)
 			return nil, llm.InvalidParam(tp, "%s: malformed tool", tp)
 		}
 		for _, m := range ms {
 			name := string(m.Key)
+			if name == "" || name == llm.ToolFunction || name == llm.ToolCustom {
+				tp := wirejson.Index(p, i)
+				return nil, llm.InvalidParam(tp, "%s: a tool is functionDeclarations or a named tool such as googleSearch", tp)
+			}
 			raw := append([]byte{'{'}, t.Unknown[m.Start:m.ValueEnd]...)
 			out = append(out, llm.Tool{Type: name, Raw: append(raw, '}')})
 		}

@@ -239,6 +239,8 @@ func TestDecodeRequestErrors(t *testing.T) {
 		{"response a string", `{"contents":[{"parts":[{"functionResponse":{"name":"f","response":"ok"}}]}]}`, "contents[0].parts[0].functionResponse.response", "expected an object"},
 		{"system image", `{"systemInstruction":{"parts":[{"inlineData":{"mimeType":"image/png","data":"AA=="}}]},` + hello + `}`, "systemInstruction.parts[0]", "only text"},
 		{"declaration without name", `{` + hello + `,"tools":[{"functionDeclarations":[{"description":"x"}]}]}`, "tools[0].functionDeclarations[0].name", "required"},
+		{"nameless tool", `{` + hello + `,"tools":[{"":{}}]}`, "tools[0]", "named tool"},
+		{"tool named function", `{` + hello + `,"tools":[{"function":{"name":"f"}}]}`, "tools[0]", "named tool"},
 		{"bad mode", `{` + hello + `,"toolConfig":{"functionCallingConfig":{"mode":"SOMETIMES"}}}`, "toolConfig.functionCallingConfig.mode", `"SOMETIMES"`},
 		{"negative temperature", `{` + hello + `,"generationConfig":{"temperature":-1}}`, "generationConfig.temperature", "negative"},
 		{"topP above 1", `{` + hello + `,"generationConfig":{"topP":1.5}}`, "generationConfig.topP", "between 0 and 1"},

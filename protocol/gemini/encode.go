@@ -245,6 +245,13 @@ func encodeToolChoice(tc *llm.ToolChoice) *toolConfig {
 	return &toolConfig{FunctionCallingConfig: fc}
 }
 
+// messagesAt is the root of the canonical request's message paths, which
+// errors name in OpenAI's notation: messages[i].content[j].
+var messagesAt = at{name: "messages"}
+
+// contentAt returns the path of part j of the message at p.
+func contentAt(p *at, j int) string { return wirejson.Index(wirejson.Join(p.String(), "content"), j) }
+
 // encodeMessages fills systemInstruction and contents.
 func encodeMessages(wr *generateRequest, req *llm.Request, ext bool) error {
 	var names map[string]string // call id → function name, built when needed
@@ -275,7 +282,7 @@ func encodeMessages(wr *generateRequest, req *llm.Request, ext bool) error {
 	}
 	for i := range req.Messages {
 		m := &req.Messages[i]
-		p := wirejson.Index("messages", i)
+		p := messagesAt.index(i)
 		switch m.Role {
 		case llm.RoleSystem, llm.RoleDeveloper:
 			for j, lp := range m.Parts {
@@ -287,18 +294,18 @@ func encodeMessages(wr *generateRequest, req *llm.Request, ext bool) error {
 					}
 				case llm.PartReasoning:
 				default:
-					pp := wirejson.Index(p+".content", j)
+					pp := contentAt(&p, j)
 					return llm.InvalidParam(pp, "%s: a Gemini system instruction holds only text", pp)
 				}
 			}
 		case llm.RoleAssistant:
-			parts, err := encodeModelParts(m.Parts, p, ext)
+			parts, err := encodeModelParts(m.Parts, &p, ext)
 			if err != nil {
 				return err
 			}
 			add("model", parts)
 		default: // user and tool messages
-			parts, err := encodeUserParts(m.Parts, p, ext, nameOf)
+			parts, err := encodeUserParts(m.Parts, &p, ext, nameOf)
 			if err != nil {
 				return err
 			}
@@ -317,12 +324,11 @@ func encodeMessages(wr *generateRequest, req *llm.Request, ext bool) error {
 
 // encodeModelParts encodes an assistant message as the parts of a model
 // turn.
-func encodeModelParts(parts []llm.Part, p string, ext bool) ([]part, error) {
+func encodeModelParts(parts []llm.Part, p *at, ext bool) ([]part, error) {
 	out := make([]part, 0, len(parts))
 	calls := 0
 	for j := range parts {
 		lp := &parts[j]
-		pp := wirejson.Index(p+".content", j)
 		switch lp.Type {
 		case llm.PartText, llm.PartRefusal:
 			if wp, ok := textPart(lp, ext); ok {
@@ -345,20 +351,22 @@ func encodeModelParts(parts []llm.Part, p string, ext bool) ([]part, error) {
 			if tc == nil {
 				continue
 			}
-			cp := wirejson.Index(p+".tool_calls", calls)
+			callsAt := p.key("tool_calls")
+			cp := callsAt.index(calls)
 			calls++
-			wp, err := encodeCall(tc, cp, ext)
+			wp, err := encodeCall(tc, &cp, ext)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, wp)
 		case llm.PartImage, llm.PartAudio, llm.PartFile:
-			wp, err := mediaPart(lp, pp, ext)
+			wp, err := mediaPart(lp, p, j, ext)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, wp)
 		case llm.PartToolResult:
+			pp := contentAt(p, j)
 			return nil, llm.InvalidParam(pp, "%s: a tool result cannot be part of an assistant message", pp)
 		}
 	}
@@ -403,11 +411,11 @@ var knownPartMembers = []string{"text", "thought", "thoughtSignature", "inlineDa
 
 // encodeCall encodes a tool call. A made-up id stays here; a signature is
 // sent only when it is Gemini's (see the package comment).
-func encodeCall(tc *llm.ToolCall, p string, ext bool) (part, error) {
+func encodeCall(tc *llm.ToolCall, p *at, ext bool) (part, error) {
 	if tc.Type == llm.CallCustom {
-		return part{}, llm.InvalidParam(p, "%s: custom tool calls cannot be sent to a Gemini upstream", p)
+		return part{}, llm.InvalidParam(p.String(), "%s: custom tool calls cannot be sent to a Gemini upstream", p.String())
 	}
-	args, err := argsObject(tc.Arguments, p+".function.arguments")
+	args, err := argsObject(tc.Arguments, p)
 	if err != nil {
 		return part{}, err
 	}
@@ -425,13 +433,14 @@ func encodeCall(tc *llm.ToolCall, p string, ext bool) (part, error) {
 
 // argsObject returns tool-call arguments as the JSON object Gemini takes:
 // "" is {}, anything but an object is refused.
-func argsObject(args, p string) (jsontext.Value, error) {
+func argsObject(args string, p *at) (jsontext.Value, error) {
 	a := bytes.TrimSpace([]byte(args))
 	if len(a) == 0 {
 		return jsontext.Value("{}"), nil
 	}
 	if a[0] != '{' || rawjson.Valid(a) != nil {
-		return nil, llm.InvalidParam(p, "%s: the arguments must be a JSON object for a Gemini upstream", p)
+		ap := wirejson.Join(p.String(), "function.arguments")
+		return nil, llm.InvalidParam(ap, "%s: the arguments must be a JSON object for a Gemini upstream", ap)
 	}
 	return jsontext.Value(a), nil
 }
@@ -439,18 +448,17 @@ func argsObject(args, p string) (jsontext.Value, error) {
 // encodeUserParts encodes a user or tool message as the parts of a user
 // turn: tool results as functionResponse parts (with any media of a result
 // after it), other content as text and media parts.
-func encodeUserParts(parts []llm.Part, p string, ext bool, nameOf func(string) string) ([]part, error) {
+func encodeUserParts(parts []llm.Part, p *at, ext bool, nameOf func(string) string) ([]part, error) {
 	out := make([]part, 0, len(parts))
 	for j := range parts {
 		lp := &parts[j]
-		pp := wirejson.Index(p+".content", j)
 		switch lp.Type {
 		case llm.PartText, llm.PartRefusal:
 			if wp, ok := textPart(lp, ext); ok {
 				out = append(out, wp)
 			}
 		case llm.PartImage, llm.PartAudio, llm.PartFile:
-			wp, err := mediaPart(lp, pp, ext)
+			wp, err := mediaPart(lp, p, j, ext)
 			if err != nil {
 				return nil, err
 			}
@@ -461,10 +469,11 @@ func encodeUserParts(parts []llm.Part, p string, ext bool, nameOf func(string) s
 				continue
 			}
 			var err error
-			if out, err = appendResult(out, r, pp, ext, nameOf); err != nil {
+			if out, err = appendResult(out, r, p, j, ext, nameOf); err != nil {
 				return nil, err
 			}
 		case llm.PartToolCall:
+			pp := contentAt(p, j)
 			return nil, llm.InvalidParam(pp, "%s: a tool call can only be part of an assistant message", pp)
 		}
 	}
@@ -472,13 +481,14 @@ func encodeUserParts(parts []llm.Part, p string, ext bool, nameOf func(string) s
 }
 
 // appendResult appends a functionResponse for r, and its media.
-func appendResult(out []part, r *llm.ToolResult, p string, ext bool, nameOf func(string) string) ([]part, error) {
+func appendResult(out []part, r *llm.ToolResult, p *at, j int, ext bool, nameOf func(string) string) ([]part, error) {
 	name := r.Name
 	if name == "" {
 		name = nameOf(r.CallID)
 	}
 	if name == "" {
-		return nil, llm.InvalidParam(p, "%s: the tool result for call %q answers no earlier tool call, and Gemini needs the function's name", p, r.CallID)
+		pp := contentAt(p, j)
+		return nil, llm.InvalidParam(pp, "%s: the tool result for call %q answers no earlier tool call, and Gemini needs the function's name", pp, r.CallID)
 	}
 	var text strings.Builder
 	var media []part
@@ -488,7 +498,9 @@ func appendResult(out []part, r *llm.ToolResult, p string, ext bool, nameOf func
 		case llm.PartText, llm.PartRefusal:
 			text.WriteString(c.Text)
 		case llm.PartImage, llm.PartAudio, llm.PartFile:
-			wp, err := mediaPart(c, wirejson.Index(p+".content", k), ext)
+			resAt := p.key("content")
+			resAt = resAt.index(j)
+			wp, err := mediaPart(c, &resAt, k, ext)
 			if err != nil {
 				return nil, err
 			}
@@ -518,10 +530,11 @@ func resultObject(text string, isError bool) jsontext.Value {
 // mediaPart encodes an image, audio or file part: inline data, or a
 // Gemini Files API or gs:// URI. Anything else by URL is refused (the
 // provider has already downloaded what it could).
-func mediaPart(lp *llm.Part, p string, ext bool) (part, error) {
+func mediaPart(lp *llm.Part, p *at, j int, ext bool) (part, error) {
 	m := lp.Media
 	if m == nil {
-		return part{}, llm.InvalidParam(p, "%s: the %s part has no content", p, lp.Type)
+		pp := contentAt(p, j)
+		return part{}, llm.InvalidParam(pp, "%s: the %s part has no content", pp, lp.Type)
 	}
 	var wp part
 	if ext {
@@ -548,9 +561,11 @@ func mediaPart(lp *llm.Part, p string, ext bool) (part, error) {
 		// decides which URIs it reads.
 		wp.FileData = &fileData{MIMEType: mime, FileURI: m.URL}
 	case m.FileID != "":
-		return part{}, llm.InvalidParam(p, "%s: a file by id cannot be sent to a Gemini upstream; send its content", p)
+		pp := contentAt(p, j)
+		return part{}, llm.InvalidParam(pp, "%s: a file by id cannot be sent to a Gemini upstream; send its content", pp)
 	default:
-		return part{}, llm.InvalidParam(p, "%s: the %s could not be sent to the Gemini upstream: Gemini takes inline data, gs:// or Files API URIs, not other URLs", p, lp.Type)
+		pp := contentAt(p, j)
+		return part{}, llm.InvalidParam(pp, "%s: the %s could not be sent to the Gemini upstream: Gemini takes inline data, gs:// or Files API URIs, not other URLs", pp, lp.Type)
 	}
 	return wp, nil
 }

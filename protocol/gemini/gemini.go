@@ -35,9 +35,15 @@
 // a signature, so for models named gemini-3… the first call of a model turn
 // without one gets Google's documented placeholder
 // "skip_thought_signature_validator". Reasoning of other protocols is
-// dropped. The ingress stream encoder writes the signatures of function
-// calls but not those of reasoning events, whose origin a stream does not
-// tell; a complete response writes them when it came from Gemini.
+// dropped. A signature on a text part is kept as the part's
+// Extensions["thoughtSignature"] (or, in a stream, as a reasoning event that
+// holds only the signature), and an empty text part that only carries one
+// is a reasoning part with only the signature. The ingress stream encoder
+// writes the signatures of function calls but not those of reasoning
+// events, whose origin a stream does not tell; a complete response writes
+// them when it came from Gemini. Function calls are written for Gemini
+// clients with their id (made up or not), which clients echo in
+// functionResponse.id.
 //
 // # Mapping
 //

@@ -25,22 +25,36 @@ type partDecoder struct {
 	matcher callMatcher
 }
 
-// path returns the parameter path of element j of p, for errors; upstream
-// errors name no parameter, so it is not built for them.
-func (d *partDecoder) path(p string, j int) string {
-	if d.upstream {
-		return ""
-	}
-	return wirejson.Index(p, j)
-}
-
-// fail reports a malformed part.
-func (d *partDecoder) fail(param, format string, args ...any) *llm.Error {
+// fail reports a malformed part; the parameter is p with member appended.
+func (d *partDecoder) fail(p *at, member, format string, args ...any) *llm.Error {
 	msg := fmt.Sprintf(format, args...)
 	if d.upstream {
 		return &llm.Error{Kind: llm.KindUpstream, Message: "the upstream returned a malformed response: " + msg}
 	}
+	param := wirejson.Join(p.String(), member)
 	return &llm.Error{Kind: llm.KindInvalidRequest, Param: param, Message: param + ": " + msg}
+}
+
+// at is a parameter path, built into a string only when an error names
+// it: decoding a request walks it without allocating.
+type at struct {
+	up   *at
+	name string // a member name, or "" for an index
+	i    int
+}
+
+// key and index return the path of a member or element below a.
+func (a *at) key(name string) at { return at{up: a, name: name} }
+func (a *at) index(i int) at     { return at{up: a, i: i} }
+
+func (a *at) String() string {
+	if a == nil {
+		return ""
+	}
+	if a.name == "" {
+		return wirejson.Index(a.up.String(), a.i)
+	}
+	return wirejson.Join(a.up.String(), a.name)
 }
 
 // partKind is which data member a part holds.
@@ -60,7 +74,7 @@ const (
 
 // kindOf returns the part's kind. A client's part must hold exactly one
 // data member; an upstream's is read leniently.
-func (d *partDecoder) kindOf(wp *part, p string) (partKind, error) {
+func (d *partDecoder) kindOf(wp *part, p *at) (partKind, error) {
 	kind, n := kindNone, 0
 	set := func(ok bool, k partKind) {
 		if ok {
@@ -83,9 +97,9 @@ func (d *partDecoder) kindOf(wp *part, p string) (partKind, error) {
 	case d.upstream:
 		return kind, nil
 	case n == 0:
-		return kindNone, d.fail(p, "a part must hold text, inlineData, fileData, functionCall, functionResponse, executableCode or codeExecutionResult")
+		return kindNone, d.fail(p, "", "a part must hold text, inlineData, fileData, functionCall, functionResponse, executableCode or codeExecutionResult")
 	case n > 1:
-		return kindNone, d.fail(p, "a part holds exactly one of text, inlineData, fileData, functionCall, functionResponse, executableCode and codeExecutionResult")
+		return kindNone, d.fail(p, "", "a part holds exactly one of text, inlineData, fileData, functionCall, functionResponse, executableCode and codeExecutionResult")
 	}
 	return kind, nil
 }
@@ -93,11 +107,12 @@ func (d *partDecoder) kindOf(wp *part, p string) (partKind, error) {
 // modelParts appends to out the parts of a model turn or an answer
 // candidate. group numbers the turn or candidate, for the ids of calls
 // without one.
-func (d *partDecoder) modelParts(out []llm.Part, parts []part, p string, group int) ([]llm.Part, error) {
+func (d *partDecoder) modelParts(out []llm.Part, parts []part, p *at, group int) ([]llm.Part, error) {
 	calls := 0
 	for j := range parts {
 		wp := &parts[j]
-		pp := d.path(p, j)
+		ap := p.index(j)
+		pp := &ap
 		kind, err := d.kindOf(wp, pp)
 		if err != nil {
 			return nil, err
@@ -144,7 +159,7 @@ func (d *partDecoder) modelParts(out []llm.Part, parts []part, p string, group i
 			if d.upstream {
 				continue
 			}
-			return nil, d.fail(pp+".functionResponse", "function responses belong in a user turn")
+			return nil, d.fail(pp, "functionResponse", "function responses belong in a user turn")
 		}
 	}
 	return out, nil
@@ -166,17 +181,17 @@ func withExtension(ext llm.Extensions, name string, v []byte) llm.Extensions {
 }
 
 // call decodes a functionCall part; a call without id gets a stable one.
-func (d *partDecoder) call(wp *part, p string, group, pos int) (*llm.ToolCall, error) {
+func (d *partDecoder) call(wp *part, p *at, group, pos int) (*llm.ToolCall, error) {
 	fc := wp.FunctionCall
 	if fc.Name == "" {
-		return nil, d.fail(p+".functionCall.name", "required")
+		return nil, d.fail(p, "functionCall.name", "required")
 	}
 	args := jsontext.Value(bytes.TrimSpace(fc.Args))
 	switch {
 	case len(args) == 0 || string(args) == "null":
 		args = jsontext.Value("{}")
 	case args[0] != '{':
-		return nil, d.fail(p+".functionCall.args", "expected an object")
+		return nil, d.fail(p, "functionCall.args", "expected an object")
 	default:
 		_ = args.Compact() // the decoder has validated it
 	}
@@ -191,20 +206,20 @@ func (d *partDecoder) call(wp *part, p string, group, pos int) (*llm.ToolCall, e
 
 // mediaPart decodes inlineData or fileData into an image, audio or file
 // part by MIME type.
-func (d *partDecoder) mediaPart(wp *part, p string) (llm.Part, error) {
+func (d *partDecoder) mediaPart(wp *part, p *at) (llm.Part, error) {
 	m := &llm.Media{}
 	if b := wp.InlineData; b != nil {
 		if b.Data == "" {
-			return llm.Part{}, d.fail(p+".inlineData.data", "required")
+			return llm.Part{}, d.fail(p, "inlineData.data", "required")
 		}
 		if b.MIMEType == "" {
-			return llm.Part{}, d.fail(p+".inlineData.mimeType", "required")
+			return llm.Part{}, d.fail(p, "inlineData.mimeType", "required")
 		}
 		m.MIMEType, m.Data = b.MIMEType, b.Data
 	} else {
 		f := wp.FileData
 		if f.FileURI == "" {
-			return llm.Part{}, d.fail(p+".fileData.fileUri", "required")
+			return llm.Part{}, d.fail(p, "fileData.fileUri", "required")
 		}
 		m.MIMEType, m.URL = f.MIMEType, f.FileURI
 	}
@@ -256,7 +271,7 @@ func codePart(wp *part, ext llm.Extensions) llm.Part {
 // userParts decodes the parts of a user turn into messages: runs of
 // function responses become tool messages, runs of other parts user
 // messages, in order.
-func (d *partDecoder) userParts(parts []part, p string, group int) ([]llm.Message, error) {
+func (d *partDecoder) userParts(parts []part, p *at, group int) ([]llm.Message, error) {
 	var msgs []llm.Message
 	add := func(role llm.Role, part llm.Part) {
 		if n := len(msgs); n > 0 && msgs[n-1].Role == role {
@@ -267,7 +282,8 @@ func (d *partDecoder) userParts(parts []part, p string, group int) ([]llm.Messag
 	}
 	for j := range parts {
 		wp := &parts[j]
-		pp := d.path(p, j)
+		ap := p.index(j)
+		pp := &ap
 		kind, err := d.kindOf(wp, pp)
 		if err != nil {
 			return nil, err
@@ -286,7 +302,8 @@ func (d *partDecoder) userParts(parts []part, p string, group int) ([]llm.Messag
 			mp.Extensions = ext
 			add(llm.RoleUser, mp)
 		case kindResponse:
-			r, err := d.result(wp.FunctionResponse, pp+".functionResponse", group, j)
+			fp := pp.key("functionResponse")
+			r, err := d.result(wp.FunctionResponse, &fp, group, j)
 			if err != nil {
 				return nil, err
 			}
@@ -294,7 +311,7 @@ func (d *partDecoder) userParts(parts []part, p string, group int) ([]llm.Messag
 		case kindCode, kindCodeResult:
 			add(llm.RoleUser, codePart(wp, ext))
 		case kindCall:
-			return nil, d.fail(pp+".functionCall", "function calls belong in a model turn")
+			return nil, d.fail(pp, "functionCall", "function calls belong in a model turn")
 		case kindSignature:
 			// A signature means nothing in a user turn.
 		}
@@ -304,9 +321,9 @@ func (d *partDecoder) userParts(parts []part, p string, group int) ([]llm.Messag
 
 // result decodes a functionResponse. Without an id it answers the oldest
 // unanswered call of its name, as Gemini matches them.
-func (d *partDecoder) result(fr *functionResponse, p string, group, pos int) (*llm.ToolResult, error) {
+func (d *partDecoder) result(fr *functionResponse, p *at, group, pos int) (*llm.ToolResult, error) {
 	if fr.Name == "" {
-		return nil, d.fail(p+".name", "required")
+		return nil, d.fail(p, "name", "required")
 	}
 	id := d.matcher.answer(fr.ID, fr.Name)
 	if id == "" {
@@ -317,7 +334,7 @@ func (d *partDecoder) result(fr *functionResponse, p string, group, pos int) (*l
 	switch {
 	case len(resp) == 0 || string(resp) == "null":
 	case resp[0] != '{':
-		return nil, d.fail(p+".response", "expected an object")
+		return nil, d.fail(p, "response", "expected an object")
 	default:
 		rv := jsontext.Value(resp)
 		_ = rv.Compact() // the decoder has validated it
@@ -329,7 +346,9 @@ func (d *partDecoder) result(fr *functionResponse, p string, group, pos int) (*l
 	}
 	for k := range fr.Parts {
 		wp := &fr.Parts[k]
-		pp := wirejson.Index(p+".parts", k)
+		partsAt := p.key("parts")
+		ap := partsAt.index(k)
+		pp := &ap
 		kind, err := d.kindOf(wp, pp)
 		if err != nil {
 			return nil, err
@@ -346,7 +365,7 @@ func (d *partDecoder) result(fr *functionResponse, p string, group, pos int) (*l
 				r.Content = append(r.Content, llm.TextPart(wp.Text.S))
 			}
 		default:
-			return nil, d.fail(pp, "a function response part holds inlineData, fileData or text")
+			return nil, d.fail(pp, "", "a function response part holds inlineData, fileData or text")
 		}
 	}
 	return r, nil

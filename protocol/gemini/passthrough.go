@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 
 	"github.com/go-json-experiment/json"
 
@@ -25,7 +26,7 @@ func (Protocol) PeekRequest(body []byte) (protocol.Peek, error) {
 		return protocol.Peek{}, err
 	}
 	for i := range ms {
-		if !keyIs(&ms[i], "contents") {
+		if !keyMatches(&ms[i], "contents") {
 			continue
 		}
 		v := ms[i].Value(body)
@@ -71,6 +72,23 @@ func keyIs(m *rawjson.Member, name string) bool {
 		return string(m.Key) == name
 	}
 	return keyOf(m) == name
+}
+
+// keyMatches reports whether a member's name matches name as DecodeRequest
+// matches it (see decodeOptions): ignoring case, '_' and '-'. name is
+// lower case, without either.
+func keyMatches(m *rawjson.Member, name string) bool {
+	if keyIs(m, name) {
+		return true
+	}
+	var buf [32]byte
+	folded := buf[:0]
+	for _, c := range []byte(keyOf(m)) {
+		if c != '_' && c != '-' {
+			folded = append(folded, c)
+		}
+	}
+	return strings.EqualFold(string(folded), name)
 }
 
 // RewriteRequest applies the upstream's quirks (Drop, Rename, Refuse) to a
@@ -147,37 +165,36 @@ type relay struct {
 	finished  bool
 }
 
-var (
-	finishKey = []byte(`"finishReason"`)
-	blockKey  = []byte(`"blockReason"`)
-	usageName = []byte(`usageMetadata"`)
-	errorName = []byte(`error"`)
-)
-
-// hasMember reports whether data holds a member named key (quoted) whose
-// value starts with first, white space allowed around the colon. A false
-// positive only costs a scan. It searches for the name without its opening
-// quote: quotes are everywhere in JSON, and a search led by one crawls.
-func hasMember(data, key []byte, first byte) bool {
-	name := key[1:]
+// hasReason reports whether v holds a member "finishReason" or
+// "blockReason" with a string value, white space allowed around the colon.
+// It searches for `Reason"`, whose capital R is rare in JSON, and checks
+// what precedes it; a false positive inside a string value would need an
+// unescaped quote there, which JSON does not allow.
+func hasReason(v []byte) bool {
 	for {
-		i := bytes.Index(data, name)
+		i := bytes.Index(v, reasonName)
 		if i < 0 {
 			return false
 		}
-		quoted := i > 0 && data[i-1] == '"'
-		data = data[i+len(name):]
-		if !quoted {
+		head, rest := v[:i], v[i+len(reasonName):]
+		v = rest
+		if !bytes.HasSuffix(head, finishPrefix) && !bytes.HasSuffix(head, blockPrefix) {
 			continue
 		}
-		rest := skipSpace(data)
+		rest = skipSpace(rest)
 		if len(rest) > 0 && rest[0] == ':' {
-			if v := skipSpace(rest[1:]); len(v) > 0 && v[0] == first {
+			if r := skipSpace(rest[1:]); len(r) > 0 && r[0] == '"' {
 				return true
 			}
 		}
 	}
 }
+
+var (
+	reasonName   = []byte(`Reason"`)
+	finishPrefix = []byte(`"finish`)
+	blockPrefix  = []byte(`"block`)
+)
 
 func skipSpace(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
@@ -186,9 +203,9 @@ func skipSpace(b []byte) []byte {
 	return b
 }
 
-// Copy relays SSE chunks byte for byte as they arrive. Chunks that mention
-// usageMetadata or error are scanned (without decoding) for the top-level
-// member; the last usage is decoded once, when asked for. An error chunk
+// Copy relays SSE chunks byte for byte as they arrive. Each chunk is
+// scanned, not decoded, for its top-level members (Gemini repeats usage on
+// every chunk); the last usage is decoded once, when asked for. An error chunk
 // is forwarded and then reported as an *llm.Error. The stream ends cleanly
 // when the upstream closes it after a chunk with a finishReason (or with
 // the blockReason of a blocked prompt).
@@ -224,34 +241,43 @@ func (r *relay) Copy(dst io.Writer, flush func() error, src io.Reader) error {
 		if ev.Comment {
 			continue
 		}
-		data := ev.Data
-		if hasMember(data, finishKey, '"') || hasMember(data, blockKey, '"') {
-			r.finished = true // the last chunk (or a blocked prompt's only one)
+		if err := r.inspect(ev.Data); err != nil {
+			return done(err)
 		}
-		hasUsage := bytes.Contains(data, usageName)
-		hasError := bytes.Contains(data, errorName)
-		if !hasUsage && !hasError {
-			continue
-		}
-		var buf [8]rawjson.Member
-		ms, err := rawjson.Members(data, buf[:0])
-		if err != nil {
-			continue // not ours to judge: forwarded as is
-		}
-		for i := range ms {
-			m := &ms[i]
-			switch {
-			case hasUsage && m.KeyIs("usageMetadata") && rawjson.Kind(m.Value(data)) == "object":
-				r.lastUsage = append(r.lastUsage[:0], m.Value(data)...)
+	}
+}
+
+// inspect scans one chunk's top-level members (without decoding them): it
+// keeps the usage, notes a finish (in candidates) or a blocked prompt (in
+// promptFeedback), and reports an error member. A chunk that is not a
+// JSON object is not the relay's to judge.
+func (r *relay) inspect(data []byte) error {
+	var buf [8]rawjson.Member
+	ms, err := rawjson.Members(data, buf[:0])
+	if err != nil {
+		return nil
+	}
+	for i := range ms {
+		m := &ms[i]
+		v := m.Value(data)
+		switch {
+		case m.KeyIs("candidates"), m.KeyIs("promptFeedback"):
+			if !r.finished && hasReason(v) {
+				r.finished = true // the last chunk (or a blocked prompt's only one)
+			}
+		case m.KeyIs("usageMetadata"):
+			if rawjson.Kind(v) == "object" {
+				r.lastUsage = append(r.lastUsage[:0], v...)
 				r.hasUsage, r.decoded = true, false
-			case hasError && m.KeyIs("error") && rawjson.Kind(m.Value(data)) == "object":
-				var eb errorBody
-				if json.Unmarshal(m.Value(data), &eb) == nil {
-					return done(streamError(&eb))
-				}
+			}
+		case m.KeyIs("error"):
+			var eb errorBody
+			if rawjson.Kind(v) == "object" && json.Unmarshal(v, &eb) == nil {
+				return streamError(&eb)
 			}
 		}
 	}
+	return nil
 }
 
 // flushBeforeRead is the relay's upstream reader. It flushes what the relay

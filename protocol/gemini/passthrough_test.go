@@ -27,6 +27,11 @@ func TestPeekRequest(t *testing.T) {
 		{"no contents", `{"generationConfig":{}}`, "contents", "at least one"},
 		{"empty contents", `{"contents":[ ]}`, "contents", "at least one"},
 		{"contents an object", `{"contents":{}}`, "contents", "expected an array"},
+		// Names match as DecodeRequest matches them (snake_case, any case).
+		{"Contents empty", `{"Con_tents":[]}`, "contents", "at least one"},
+	}
+	if _, err := proto.PeekRequest([]byte(`{"Contents":[{"parts":[{"text":"x"}]}]}`)); err != nil {
+		t.Errorf("Contents refused: %v", err)
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,7 +50,7 @@ func (Protocol) DecodeResponse(body []byte) (*llm.Response, error) {
 		}
 		c := llm.Choice{Index: idx, Message: llm.Message{Role: llm.RoleAssistant, Extensions: wirejson.Extensions(wc.Unknown)}}
 		if wc.Content != nil {
-			parts, err := d.modelParts(nil, wc.Content.Parts, "candidates.content.parts", idx)
+			parts, err := d.modelParts(nil, wc.Content.Parts, nil, idx)
 			if err != nil {
 				return nil, err
 			}

@@ -151,7 +151,7 @@ func (d *streamDecoder) read() error {
 func (d *streamDecoder) candidate(idx int, wc *streamCandidate) error {
 	st := d.choice(idx)
 	if len(wc.Content.Parts) > 0 {
-		parts, err := d.parts.modelParts(d.partBuf[:0], wc.Content.Parts, "", idx)
+		parts, err := d.parts.modelParts(d.partBuf[:0], wc.Content.Parts, nil, idx)
 		if err != nil {
 			return err
 		}

@@ -29,8 +29,8 @@ type streamEncoder struct {
 	tail    []byte // `,"modelVersion":…,"responseId":…}` and the frame's end
 	model   string
 	id      string
-	cur     int // the choice of the chunk being built
-	usage   *llm.Usage
+	cur     int       // the choice of the chunk being built
+	usage   llm.Usage // the last usage event's
 	choices []encodeChoice
 	closed  bool
 }
@@ -60,14 +60,12 @@ func (e *streamEncoder) Encode(ev llm.Event) error {
 			e.id = ev.ID
 		}
 		if ev.Usage != nil {
-			u := *ev.Usage
-			e.usage = &u
+			e.usage = *ev.Usage
 		}
 		return nil
 	case llm.EventUsage:
 		if ev.Usage != nil {
-			u := *ev.Usage
-			e.usage = &u
+			e.usage = *ev.Usage
 		}
 		return nil
 	}
@@ -86,6 +84,14 @@ func (e *streamEncoder) Encode(ev llm.Event) error {
 		}
 		b := e.begin(ev.Choice)
 		b = appendTextPart(b, ev.Text, false)
+		if len(ev.Logprobs) > 0 && ev.Type == llm.EventText {
+			lp, _ := json.Marshal(encodeLogprobs(ev.Logprobs))
+			b = append(b, `]},"logprobsResult":`...)
+			b = append(b, lp...)
+			b = append(b, `,"index":`...)
+			b = strconv.AppendInt(b, int64(ev.Choice), 10)
+			return e.write(append(b, "}]"...))
+		}
 		return e.end(b)
 	case llm.EventReasoning:
 		// A signature alone is not written: a stream does not say which
@@ -171,6 +177,25 @@ func (e *streamEncoder) write(b []byte) error {
 	return err
 }
 
+// appendUsage appends usageMetadata as encoding/json would write it.
+func appendUsage(b []byte, u *usageMetadata) []byte {
+	b = append(b, `{"promptTokenCount":`...)
+	b = strconv.AppendInt(b, int64(u.PromptTokenCount), 10)
+	b = append(b, `,"candidatesTokenCount":`...)
+	b = strconv.AppendInt(b, int64(u.CandidatesTokenCount), 10)
+	if u.ThoughtsTokenCount != 0 {
+		b = append(b, `,"thoughtsTokenCount":`...)
+		b = strconv.AppendInt(b, int64(u.ThoughtsTokenCount), 10)
+	}
+	if u.CachedContentTokenCount != 0 {
+		b = append(b, `,"cachedContentTokenCount":`...)
+		b = strconv.AppendInt(b, int64(u.CachedContentTokenCount), 10)
+	}
+	b = append(b, `,"totalTokenCount":`...)
+	b = strconv.AppendInt(b, int64(u.TotalTokenCount), 10)
+	return append(b, '}')
+}
+
 func appendTextPart(b []byte, text string, thought bool) []byte {
 	b = append(b, `{"text":`...)
 	b = rawjson.AppendString(b, text)
@@ -254,12 +279,7 @@ func (e *streamEncoder) Close() error {
 		b = closeCandidate(b, i, finishToWire(finish))
 	}
 	b = append(b, `],"usageMetadata":`...)
-	u := llm.Usage{}
-	if e.usage != nil {
-		u = *e.usage
-	}
-	ub, _ := json.Marshal(encodeUsage(u))
-	b = append(b, ub...)
+	b = appendUsage(b, encodeUsage(e.usage))
 	return e.write(b)
 }
 

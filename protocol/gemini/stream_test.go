@@ -105,6 +105,14 @@ func TestStreamEncoderTextAfterCalls(t *testing.T) {
 	}
 }
 
+func TestStreamEncoderLogprobs(t *testing.T) {
+	got := encodeEvents(t, []llm.Event{{Type: llm.EventText, Choice: 1, Text: "Hi", Logprobs: []llm.TokenLogprob{{Token: "Hi", Logprob: -0.5}}}}, nil)
+	want := `{"candidates":[{"content":{"role":"model","parts":[{"text":"Hi"}]},"logprobsResult":{"chosenCandidates":[{"token":"Hi","logProbability":-0.5}]},"index":1}]`
+	if len(got) != 2 || !strings.HasPrefix(got[0], want) {
+		t.Errorf("chunks:\n%s", strings.Join(got, "\n"))
+	}
+}
+
 func TestStreamEncoderEmpty(t *testing.T) {
 	got := encodeEvents(t, nil, nil)
 	if len(got) != 1 || !strings.HasPrefix(got[0], `{"candidates":[{"content":{"role":"model","parts":[{"text":""}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":0,"candidatesTokenCount":0,"totalTokenCount":0}`) {
