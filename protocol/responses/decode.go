@@ -72,7 +72,8 @@ func decodeRequest(wr *request) (*llm.Request, error) {
 		Extensions:        wirejson.Extensions(wr.Unknown),
 	}
 	if wr.Stream != nil {
-		req.Stream = *wr.Stream
+		// A Responses stream always ends with usage.
+		req.Stream, req.StreamUsage = *wr.Stream, *wr.Stream
 	}
 	if req.User == "" {
 		if v, ok := req.Extensions[extSafetyIdentifier]; ok {
@@ -224,6 +225,9 @@ func decodeInput(wr *request) ([]llm.Message, error) {
 		if err := d.item(&wr.Input.Items[i], wirejson.Index("input", i)); err != nil {
 			return nil, err
 		}
+	}
+	if len(d.msgs) == 0 {
+		return nil, llm.InvalidParam("input", "input: holds only hosted-tool items, which cannot be sent on; at least one message is required")
 	}
 	return d.msgs, nil
 }

@@ -39,7 +39,7 @@ var decodeRequestTests = []struct {
 		body: `{"model":"m","instructions":"Be brief.","input":"Hi","temperature":0.5,"top_p":0.9,"max_output_tokens":64,
 			"top_logprobs":3,"parallel_tool_calls":false,"store":true,"stream":true,"metadata":{"a":"b"},"user":"u","service_tier":"flex"}`,
 		want: llm.Request{Model: "m", Origin: "responses", Temperature: ptr(0.5), TopP: ptr(0.9), MaxTokens: ptr(64),
-			TopLogprobs: ptr(3), ParallelToolCalls: ptr(false), Store: ptr(true), Stream: true,
+			TopLogprobs: ptr(3), ParallelToolCalls: ptr(false), Store: ptr(true), Stream: true, StreamUsage: true,
 			Metadata: map[string]string{"a": "b"}, User: "u", ServiceTier: "flex",
 			Messages: []llm.Message{{Role: llm.RoleSystem, Parts: []llm.Part{llm.TextPart("Be brief.")}}, userMsg("Hi")}},
 	},
@@ -245,6 +245,9 @@ func compactExtensions(r *llm.Request) {
 		}
 	}
 	c(r.Extensions)
+	if r.ResponseFormat != nil {
+		r.ResponseFormat.Schema = compactRaw(r.ResponseFormat.Schema)
+	}
 	for i := range r.Tools {
 		c(r.Tools[i].Extensions)
 		r.Tools[i].Raw = compactRaw(r.Tools[i].Raw)
@@ -285,6 +288,7 @@ func TestDecodeRequestErrors(t *testing.T) {
 		{"prompt template", `{"model":"m","input":"x","prompt":{"id":"pmpt_1"}}`, "prompt", "does not store responses"},
 		{"background", `{"model":"m","input":"x","background":true}`, "background", "not supported"},
 		{"item reference", `{"model":"m","input":[{"type":"item_reference","id":"msg_1"}]}`, "input[0].type", "does not store responses"},
+		{"only hosted tool items", `{"model":"m","input":[{"type":"web_search_call","id":"ws"}]}`, "input", "at least one message"},
 		{"unknown item", `{"model":"m","input":[{"type":"telepathy"}]}`, "input[0].type", "unsupported input item type"},
 		{"no role", `{"model":"m","input":[{"content":"x"}]}`, "input[0].type", "required"},
 		{"message without role", `{"model":"m","input":[{"type":"message","content":"x"}]}`, "input[0].role", "required"},

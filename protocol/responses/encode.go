@@ -87,14 +87,10 @@ func refuseUnsupported(req *llm.Request) error {
 		return refuse("n")
 	case len(req.Stop) > 0:
 		return refuse("stop")
-	case req.Seed != nil:
-		return refuse("seed")
 	case req.FrequencyPenalty != nil:
 		return refuse("frequency_penalty")
 	case req.PresencePenalty != nil:
 		return refuse("presence_penalty")
-	case req.TopK != nil:
-		return refuse("top_k")
 	}
 	return nil
 }
@@ -109,10 +105,10 @@ func encodeReasoning(r *llm.ReasoningConfig) *reasoningConfig {
 		out.Effort = &e
 	}
 	summary := r.Summary
-	if summary == "" && (r.IncludeThoughts || r.Display == "summarized") {
+	if summary == "" && r.Mode != llm.ReasoningDisabled && (r.IncludeThoughts || r.Display == "summarized") {
 		summary = "auto"
 	}
-	if summary != "" && r.Mode != llm.ReasoningDisabled {
+	if summary != "" {
 		out.Summary = &summary
 	}
 	if out.Effort == nil && out.Summary == nil {
@@ -209,171 +205,15 @@ func unknownWithout(ext llm.Extensions, skip map[string]bool) jsontext.Value {
 	return wirejson.Unknown(keep)
 }
 
-// toolFields are the members toolDef names.
-var toolFields = map[string]bool{"type": true, "name": true, "description": true, "parameters": true,
-	"strict": true, "format": true, "tools": true, extNamespace: true}
-
-// encodeTools encodes the tools: function and custom tools flat, tools
-// declared in a namespace regrouped into it, hosted tools only when ours.
-func encodeTools(tools []llm.Tool, ext bool) ([]jsontext.Value, error) {
-	var out []jsontext.Value
-	type group struct {
-		at   int // index in out
-		def  toolDef
-		info namespaceInfo
-	}
-	var groups []*group
-	for i := range tools {
-		t := &tools[i]
-		name := t.Name
-		var g *group
-		if ext {
-			if info, ok := toolNamespace(t); ok {
-				for _, og := range groups {
-					if og.info.Name == info.Name {
-						g = og
-					}
-				}
-				if g == nil {
-					desc := info.Description
-					g = &group{at: len(out), info: info, def: toolDef{Type: "namespace", Name: info.Name, Description: &desc}}
-					groups = append(groups, g)
-					out = append(out, nil)
-				}
-				if short, ok := strings.CutPrefix(name, flatName(info.Name, "")); ok && short != "" {
-					name = short
-				}
-			}
-		}
-		var raw jsontext.Value
-		switch t.Type {
-		case llm.ToolFunction, "":
-			raw = encodeFunctionTool(t, name, ext)
-		case llm.ToolCustom:
-			raw = encodeCustomTool(t, name, ext)
-		default:
-			if !ext || len(t.Raw) == 0 {
-				continue // another protocol's hosted tool
-			}
-			raw = jsontext.Value(t.Raw)
-		}
-		if g != nil {
-			g.def.Tools = append(g.def.Tools, raw)
-			continue
-		}
-		out = append(out, raw)
-	}
-	for _, g := range groups {
-		raw, err := json.Marshal(&g.def)
-		if err != nil {
-			return nil, llm.InvalidParam("tools", "tools: namespace %q cannot be encoded: %v", g.info.Name, err)
-		}
-		out[g.at] = raw
-	}
-	return out, nil
-}
-
-// emptySchema stands in for a tool without parameters: the API requires a
-// schema.
-var emptySchema = jsontext.Value(`{"type":"object","properties":{}}`)
-
-func encodeFunctionTool(t *llm.Tool, name string, ext bool) jsontext.Value {
-	td := toolDef{Type: "function", Name: name, Parameters: jsontext.Value(t.Parameters), Strict: t.Strict}
-	if len(td.Parameters) == 0 {
-		td.Parameters = emptySchema
-	}
-	if t.Description != "" {
-		d := t.Description
-		td.Description = &d
-	}
-	if ext {
-		td.Unknown = unknownWithout(t.Extensions, toolFields)
-	} else if td.Strict == nil {
-		// The API's default is strict, which schemas written for other
-		// protocols rarely satisfy.
-		f := false
-		td.Strict = &f
-	}
-	raw, err := json.Marshal(&td)
-	if err != nil { // invalid parameters JSON: send what the API rejects clearly
-		td.Parameters, td.Unknown = emptySchema, nil
-		raw, _ = json.Marshal(&td)
-	}
-	return raw
-}
-
-func encodeCustomTool(t *llm.Tool, name string, ext bool) jsontext.Value {
-	if ext && rawKind(t.Raw) == "object" {
-		return jsontext.Value(t.Raw)
-	}
-	td := toolDef{Type: "custom", Name: name}
-	if t.Description != "" {
-		d := t.Description
-		td.Description = &d
-	}
-	// Custom tools exist only in OpenAI's protocols, which give their
-	// grammar the same shape.
-	if rawKind(t.Raw) == "object" {
-		var f struct {
-			Format jsontext.Value `json:"format"`
-		}
-		if json.Unmarshal(t.Raw, &f) == nil && rawKind(f.Format) == "object" {
-			td.Format = f.Format
-		}
-	}
-	raw, _ := json.Marshal(&td)
-	return raw
-}
-
-func encodeToolChoice(req *llm.Request, idx toolIndex, ext bool) jsontext.Value {
-	if raw, ok := req.Extensions[extToolChoice]; ext && ok && rawKind(raw) == "object" {
-		return jsontext.Value(raw)
-	}
-	tc := req.ToolChoice
-	if tc == nil {
-		return nil
-	}
-	typeOf := func(name string) string {
-		if idx.custom(name) {
-			return "custom"
-		}
-		return "function"
-	}
-	var v any
-	switch {
-	case len(tc.Allowed) > 0:
-		mode := "auto"
-		if tc.Mode == llm.ToolChoiceRequired || tc.Mode == llm.ToolChoiceTool {
-			mode = "required"
-		}
-		type ref struct {
-			Type string `json:"type"`
-			Name string `json:"name"`
-		}
-		refs := make([]ref, len(tc.Allowed))
-		for i, n := range tc.Allowed {
-			refs[i] = ref{Type: typeOf(n), Name: n}
-		}
-		v = map[string]any{"type": "allowed_tools", "mode": mode, "tools": refs}
-	case tc.Mode == llm.ToolChoiceTool:
-		v = map[string]string{"type": typeOf(tc.Name), "name": tc.Name}
-	case tc.Mode == "":
-		return nil
-	default:
-		v = string(tc.Mode)
-	}
-	raw, _ := json.Marshal(v, json.Deterministic(true))
-	return raw
-}
-
 // encodeInput turns the conversation into instructions (a leading system
 // message of text) and input items.
 func encodeInput(msgs []llm.Message, idx toolIndex) (*string, []item, error) {
 	var instructions *string
 	if len(msgs) > 0 && msgs[0].Role == llm.RoleSystem && allText(msgs[0].Parts) {
-		s := msgs[0].Text()
-		instructions = &s
-		msgs = msgs[1:]
+		if s := msgs[0].Text(); s != "" {
+			instructions = &s
+			msgs = msgs[1:]
+		}
 	}
 	items := make([]item, 0, len(msgs)+4)
 	custom := map[string]bool{} // call ids of custom tool calls
@@ -427,6 +267,7 @@ func allText(parts []llm.Part) bool {
 // (those this protocol made), message items for runs of text and refusals,
 // and function or custom tool calls.
 func encodeAssistant(items []item, parts []llm.Part, idx toolIndex, custom map[string]bool) []item {
+	start := len(items)
 	msg := -1       // index of the message item being filled, or -1
 	reasoning := -1 // index of the reasoning item being filled, or -1
 	for _, part := range parts {
@@ -494,7 +335,22 @@ func encodeAssistant(items []item, parts []llm.Part, idx toolIndex, custom map[s
 			items = append(items, item{Type: "function_call", CallID: tc.ID, Name: name, Namespace: ns, Arguments: &args})
 		}
 	}
-	return items
+	// A reasoning item with neither id nor encrypted content refers to
+	// nothing the upstream could use (another upstream's reasoning shown to
+	// a Responses client as a summary, and sent back): leave it out.
+	out := items[:start]
+	for _, it := range items[start:] {
+		if it.Type == "reasoning" && it.ID == "" && it.EncryptedContent == nil {
+			continue
+		}
+		out = append(out, it)
+	}
+	if len(out) == start {
+		// An assistant turn that says nothing still takes its turn.
+		empty := ""
+		out = append(out, item{Type: "message", Role: "assistant", Content: content{Text: &empty}})
+	}
+	return out
 }
 
 // encodeContent encodes message or tool-output parts: one string when they

@@ -102,6 +102,27 @@ var encodeRequestTests = []struct {
 			{"type":"function_call_output","call_id":"toolu_2","output":[{"type":"input_text","text":"see"},{"type":"input_image","image_url":"https://x/c.png"}]}]}`,
 	},
 	{
+		name: "reasoning of a Responses upstream goes back, a bare summary does not",
+		req: llm.Request{Model: "x", Origin: "responses", Messages: []llm.Message{userMsg("Hi"),
+			{Role: llm.RoleAssistant, Parts: []llm.Part{
+				{Type: llm.PartReasoning, Reasoning: &llm.Reasoning{Text: "shown to the client", Summary: true, Origin: "responses"}},
+				llm.TextPart("Hello."),
+				{Type: llm.PartReasoning, Reasoning: &llm.Reasoning{ID: "rs_1", Text: "S", Summary: true, Data: "ENC", Origin: "responses"}},
+				{Type: llm.PartReasoning, Reasoning: &llm.Reasoning{ID: "rs_1", Text: "R", Origin: "responses"}},
+				{Type: llm.PartReasoning, Reasoning: &llm.Reasoning{Data: "ENC2", Origin: "responses"}},
+				{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{ID: "c", Type: llm.CallCustom, Name: "p", Arguments: "x"}}}},
+			{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{CallID: "c",
+				Content: []llm.Part{llm.TextPart("done")}}}}},
+		}},
+		want: `{"model":"up","store":false,"input":[
+			{"type":"message","role":"user","content":"Hi"},
+			{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Hello."}]},
+			{"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"S"}],"content":[{"type":"reasoning_text","text":"R"}],"encrypted_content":"ENC"},
+			{"type":"reasoning","summary":[],"encrypted_content":"ENC2"},
+			{"type":"custom_tool_call","call_id":"c","name":"p","input":"x"},
+			{"type":"custom_tool_call_output","call_id":"c","output":"done"}]}`,
+	},
+	{
 		name: "reasoning budgets become efforts",
 		req: llm.Request{Model: "x", Origin: "anthropic", Messages: []llm.Message{userMsg("Hi")},
 			Reasoning: &llm.ReasoningConfig{Mode: llm.ReasoningEnabled, BudgetTokens: ptr(10000), Display: "summarized"}},
@@ -153,19 +174,20 @@ func TestEffortTable(t *testing.T) {
 }
 
 // TestEncodeRequestRefusals: what the Responses API cannot express is
-// refused with a 400 naming it.
+// refused with a 400 naming it; top_k and seed are dropped instead
+// (TestEncodeRequestDropsSamplingHints).
 func TestEncodeRequestRefusals(t *testing.T) {
-	base := func() llm.Request { return llm.Request{Model: "x", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}} }
+	base := func() llm.Request {
+		return llm.Request{Model: "x", Origin: "openai", Messages: []llm.Message{userMsg("Hi")}}
+	}
 	tests := []struct {
 		param  string
 		change func(*llm.Request)
 	}{
 		{"n", func(r *llm.Request) { r.N = 2 }},
 		{"stop", func(r *llm.Request) { r.Stop = []string{"END"} }},
-		{"seed", func(r *llm.Request) { r.Seed = ptr(int64(1)) }},
 		{"frequency_penalty", func(r *llm.Request) { r.FrequencyPenalty = ptr(0.5) }},
 		{"presence_penalty", func(r *llm.Request) { r.PresencePenalty = ptr(0.5) }},
-		{"top_k", func(r *llm.Request) { r.TopK = ptr(40) }},
 		{"messages[0]", func(r *llm.Request) {
 			r.Messages[0].Parts = []llm.Part{{Type: llm.PartAudio, Media: &llm.Media{URL: "https://x/a.wav"}}}
 		}},
@@ -226,5 +248,16 @@ func TestEncodeOwnExtensions(t *testing.T) {
 	}
 	if !strings.Contains(string(foreign), `"name":"mcp__docs__search"`) {
 		t.Errorf("foreign encoding lacks the flattened tool name:\n%s", foreign)
+	}
+}
+
+func TestEncodeRequestDropsSamplingHints(t *testing.T) {
+	req := &llm.Request{Model: "x", Origin: "gemini", Messages: []llm.Message{userMsg("Hi")}, TopK: ptr(64), Seed: ptr(int64(7))}
+	out, err := proto.EncodeRequest(req, "up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(out); strings.Contains(s, "top_k") || strings.Contains(s, "seed") {
+		t.Errorf("sampling hints reached the upstream: %s", s)
 	}
 }

@@ -316,6 +316,9 @@ func newResponseObject(req *llm.Request, id string, created int64) *responseObje
 		}
 	}
 	if tc := encodeText(req, ext); tc != nil {
+		if tc.Format == nil {
+			tc.Format = &textFormat{Type: "text"}
+		}
 		if raw, err := json.Marshal(tc); err == nil {
 			o.Text = raw
 		}

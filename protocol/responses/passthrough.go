@@ -35,13 +35,13 @@ func (Protocol) PeekRequest(body []byte) (protocol.Peek, error) {
 	hasModel := false
 	for i := range ms {
 		m := &ms[i]
-		key := keyOf(m)
+		key := ""
 		for k, name := range routed {
-			if key == name {
+			if keyIs(m, name) {
 				if seen[k] {
 					return p, llm.InvalidParam(name, "%s: the member appears more than once", name)
 				}
-				seen[k] = true
+				seen[k], key = true, name
 			}
 		}
 		v := m.Value(body)

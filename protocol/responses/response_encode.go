@@ -76,10 +76,10 @@ func answerItems(ch *llm.Choice, idx toolIndex, ours bool) []outItem {
 			if r == nil {
 				continue
 			}
-			own := r.Origin == ID
+			own := ownReasoning(r)
 			if rs < 0 || own && r.ID != "" && r.ID != items[rs].id {
 				id := r.ID
-				if !own || id == "" {
+				if !strings.HasPrefix(id, "rs_") {
 					id = itemID(kindReasoning)
 				}
 				items = append(items, outItem{kind: kindReasoning, id: id})
@@ -140,4 +140,15 @@ func callItem(callID, name string, custom bool, idx toolIndex) outItem {
 	}
 	it.namespace, it.name = idx.split(name)
 	return it
+}
+
+// ownReasoning reports whether reasoning was made by a Responses upstream:
+// its origin says so, or (for reasoning folded from a stream, which has no
+// origin) its opaque data is neither another protocol's signature nor
+// redacted thinking.
+func ownReasoning(r *llm.Reasoning) bool {
+	if r.Origin != "" {
+		return r.Origin == ID
+	}
+	return r.Data != "" && !r.Redacted && r.Signature == ""
 }

@@ -53,14 +53,24 @@
 //     ("message.output_text.logprobs" also sets Logprobs); everything the
 //     model has no slot for (prompt_cache_key, truncation, max_tool_calls,
 //     stream_options, client_metadata, …) in Extensions.
-//   - safety_identifier fills User when user is absent.
+//   - safety_identifier fills User when user is absent (and user is then
+//     not added on the way to a Responses upstream).
+//   - History items of hosted tools and server-side compaction
+//     (web_search_call, local_shell_call(_output), tool_search_call,
+//     mcp_list_tools, compaction, any *_call or *_output type) have no
+//     canonical form and are dropped; an unknown item type of another
+//     shape is refused.
 //
 // Encoding for an upstream from another protocol:
-//   - refused (400 naming the field): n > 1, stop, seed, frequency_penalty,
-//     presence_penalty and top_k, which the Responses API does not have.
-//   - dropped: reasoning history of other origins, hosted tools and
-//     Extensions of other protocols, tool-result error flags (the API has
-//     no field for them), cache-control marks, message names.
+//   - refused (400 naming the field): n > 1, stop, frequency_penalty and
+//     presence_penalty, which the Responses API does not have and which
+//     change the answer.
+//   - dropped: top_k and seed (sampling hints some clients send by
+//     default, e.g. Gemini CLI's topK), reasoning history of other origins (and Responses reasoning
+//     items with neither id nor encrypted content, which the upstream
+//     cannot resolve), hosted tools and Extensions of other protocols,
+//     tool-result error flags (the API has no field for them),
+//     cache-control marks, message names.
 //   - store: sent as given; when unset, store:false, so that the upstream
 //     keeps nothing the gateway could not serve back.
 //   - Reasoning budgets become an effort: up to 2048 tokens low, up to
@@ -71,10 +81,29 @@
 //     object schema (the API requires one).
 //   - Streams always report usage (in response.completed); StreamUsage has
 //     nothing to map to.
+//   - Custom tools get their grammar from Raw: a Responses custom tool as
+//     is, a Chat Completions one with its nested grammar flattened.
+//
+// Decoding an upstream's answer: output items of hosted tools are dropped;
+// message, reasoning, function_call and custom_tool_call items map to
+// parts. Streams are decoded from their delta events (a fast path reads
+// them without reflection), and whole items in output_item.done or the
+// final response stand in for deltas a server did not send.
 //
 // Answering a Responses client from another protocol: the response object
-// echoes the request's settings as the SDKs expect; store is echoed as
-// false when unset (the gateway serves no GET /v1/responses/{id}).
+// echoes the request's settings as the SDKs expect (store is echoed as
+// false when unset: the gateway serves no GET /v1/responses/{id}); item
+// ids are made up (msg_, rs_, fc_, ctc_), a reasoning item keeps an rs_ id
+// it came with. The stream writes items one after another, and a failure
+// closes open items as incomplete and sends an error event followed by
+// response.failed.
+//
+// On the passthrough path the relay forwards every event byte for byte and
+// taps usage from response.completed or response.incomplete, after which
+// it stops. A response.failed or error event is not forwarded: Copy
+// returns it as an *llm.Error, and the gateway renders it (redacted) with
+// this package's stream encoder, or retries another upstream when nothing
+// was forwarded yet.
 //
 // The package works on bytes, io.Reader and io.Writer only; it imports llm,
 // protocol, internal/sse, internal/rawjson and internal/wirejson.

@@ -250,4 +250,3 @@ func sseData(t testing.TB, body []byte) []map[string]any {
 	}
 	return out
 }
-

@@ -59,7 +59,8 @@ func TestRoundTrip(t *testing.T) {
 //   - a function tool without parameters gets an empty object schema;
 //   - an input image without detail gets "auto", inline file data without
 //     a name gets one;
-//   - empty reasoning summaries say nothing and are left out.
+//   - empty reasoning summaries say nothing and are left out;
+//   - a tool result names its tool only through the call it answers.
 func encodeNormalized(r *llm.Request) *llm.Request {
 	out := *r
 	if out.Store == nil {
@@ -72,13 +73,20 @@ func encodeNormalized(r *llm.Request) *llm.Request {
 			out.Tools[i].Parameters = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
 	}
+	calls := map[string]bool{}
 	out.Messages = make([]llm.Message, len(r.Messages))
 	for i, m := range r.Messages {
 		m.Parts = normalizeParts(m.Parts, m.Role != llm.RoleAssistant, false)
 		for j, p := range m.Parts {
-			if p.Type == llm.PartToolResult {
+			switch p.Type {
+			case llm.PartToolCall:
+				calls[p.ToolCall.ID] = true
+			case llm.PartToolResult:
 				res := *p.ToolResult
 				res.Content = normalizeParts(res.Content, true, true)
+				if !calls[res.CallID] {
+					res.Name = ""
+				}
 				m.Parts[j].ToolResult = &res
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 
+	"github.com/llmux/llmux/internal/rawjson"
 	"github.com/llmux/llmux/internal/sse"
 	"github.com/llmux/llmux/llm"
 )
@@ -60,10 +61,10 @@ type streamEvent struct {
 	Input        *string       `json:"input"`
 	Logprobs     []logprob     `json:"logprobs"`
 	// The error event: flat, or nested under error by some servers.
-	Code    any             `json:"code"`
-	Message string          `json:"message"`
-	Param   *string         `json:"param"`
-	Error   *nestedError    `json:"error"`
+	Code    any          `json:"code"`
+	Message string       `json:"message"`
+	Param   *string      `json:"param"`
+	Error   *nestedError `json:"error"`
 }
 
 type nestedError struct {
@@ -125,9 +126,20 @@ func (d *streamDecoder) read() error {
 		}
 		return nil // keep-alive or unknown framing: skip
 	}
+	if d.fastDelta(data) {
+		return nil
+	}
 	ev := &d.ev
 	*ev = streamEvent{}
 	if err := json.Unmarshal(data, ev); err != nil {
+		// An event of a type this decoder does not read may have any
+		// shape; a malformed one it reads ends the stream.
+		var t struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(data, &t) == nil && !handled[t.Type] {
+			return nil
+		}
 		d.done = true
 		return &llm.Error{Kind: llm.KindUpstream, Message: "the upstream sent a malformed stream event", Cause: err}
 	}
@@ -148,17 +160,9 @@ func (d *streamDecoder) event(ev *streamEvent) error {
 		if ev.Item != nil {
 			d.itemDone(ev.Item, ev.OutputIndex)
 		}
-	case "response.output_text.delta", "response.refusal.delta":
-		d.start(nil)
-		d.find(ev).text = true
-		if ev.Delta == "" {
-			return nil
-		}
-		if ev.Type == "response.refusal.delta" {
-			d.push(llm.Event{Type: llm.EventRefusal, Text: ev.Delta})
-		} else {
-			d.push(llm.Event{Type: llm.EventText, Text: ev.Delta, Logprobs: decodeLogprobs(ev.Logprobs)})
-		}
+	case "response.output_text.delta", "response.refusal.delta", "response.function_call_arguments.delta",
+		"response.custom_tool_call_input.delta", "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
+		d.delta(ev.Type, d.find(ev), ev.Delta, ev.SummaryIndex, ev.Logprobs)
 	case "response.output_text.done", "response.refusal.done":
 		// Servers that skip the deltas send the whole text here.
 		d.start(nil)
@@ -172,12 +176,6 @@ func (d *streamDecoder) event(ev *streamEvent) error {
 		} else if ev.Text != nil && *ev.Text != "" {
 			d.push(llm.Event{Type: llm.EventText, Text: *ev.Text, Logprobs: decodeLogprobs(ev.Logprobs)})
 		}
-	case "response.function_call_arguments.delta", "response.custom_tool_call_input.delta":
-		it := d.find(ev)
-		if it.started && ev.Delta != "" {
-			it.sent += len(ev.Delta)
-			d.push(llm.Event{Type: llm.EventToolArgs, ToolIndex: it.tool, Text: ev.Delta})
-		}
 	case "response.function_call_arguments.done", "response.custom_tool_call_input.done":
 		final := ev.Arguments
 		if ev.Input != nil {
@@ -186,22 +184,6 @@ func (d *streamDecoder) event(ev *streamEvent) error {
 		if final != nil {
 			d.rest(d.find(ev), *final)
 		}
-	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
-		d.start(nil)
-		it := d.find(ev)
-		summary := ev.Type == "response.reasoning_summary_text.delta"
-		text := ev.Delta
-		if summary && ev.SummaryIndex != it.summary {
-			if it.summary >= 0 && it.text {
-				text = "\n\n" + text // the next summary part
-			}
-			it.summary = ev.SummaryIndex
-		}
-		if text == "" {
-			return nil
-		}
-		it.text = true
-		d.push(llm.Event{Type: llm.EventReasoning, ID: it.id, Text: text, Summary: summary})
 	case "response.completed", "response.incomplete":
 		d.start(ev.Response)
 		d.finish(ev.Type, ev.Response)
@@ -226,6 +208,132 @@ func failureOf(ev *streamEvent) *llm.Error {
 		return streamError(codeString(ne.Code), ne.Message, ne.Param, ne.Type)
 	}
 	return streamError(codeString(ev.Code), ev.Message, ev.Param, "")
+}
+
+// delta maps one delta event of item it.
+func (d *streamDecoder) delta(typ string, it *decodeItem, delta string, summaryIndex int, lps []logprob) {
+	switch typ {
+	case "response.output_text.delta", "response.refusal.delta":
+		d.start(nil)
+		it.text = true
+		switch {
+		case delta == "" && len(lps) == 0:
+		case typ == "response.refusal.delta":
+			d.push(llm.Event{Type: llm.EventRefusal, Text: delta})
+		default:
+			d.push(llm.Event{Type: llm.EventText, Text: delta, Logprobs: decodeLogprobs(lps)})
+		}
+	case "response.function_call_arguments.delta", "response.custom_tool_call_input.delta":
+		if it.started && delta != "" {
+			it.sent += len(delta)
+			d.push(llm.Event{Type: llm.EventToolArgs, ToolIndex: it.tool, Text: delta})
+		}
+	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
+		d.start(nil)
+		summary := typ == "response.reasoning_summary_text.delta"
+		if summary && summaryIndex != it.summary {
+			if it.summary >= 0 && it.text && delta != "" {
+				delta = "\n\n" + delta // the next summary part
+			}
+			it.summary = summaryIndex
+		}
+		if delta == "" {
+			return
+		}
+		it.text = true
+		d.push(llm.Event{Type: llm.EventReasoning, ID: it.id, Text: delta, Summary: summary})
+	}
+}
+
+// deltaTypes are the events read without reflection: nearly all of a
+// stream's events are one of them.
+var deltaTypes = [...]string{
+	"response.output_text.delta", "response.function_call_arguments.delta", "response.reasoning_summary_text.delta",
+	"response.refusal.delta", "response.custom_tool_call_input.delta", "response.reasoning_text.delta",
+}
+
+// fastDelta maps a delta event from its top-level members. It reports
+// false for anything else, and for deltas it does not read on its own
+// (with logprobs, or escaped ids), which the full decoder then takes.
+func (d *streamDecoder) fastDelta(data []byte) bool {
+	var buf [12]rawjson.Member
+	ms, err := rawjson.Members(data, buf[:0])
+	if err != nil || len(ms) > len(buf) {
+		return false // not a delta event as the API sends them
+	}
+	typ := ""
+	var id, delta []byte
+	index, summary := -1, 0
+	for i := range ms {
+		v := ms[i].Value(data)
+		switch string(ms[i].Key) {
+		case "type":
+			for _, t := range deltaTypes {
+				if len(v) == len(t)+2 && string(v[1:len(v)-1]) == t {
+					typ = t
+				}
+			}
+			if typ == "" {
+				return false
+			}
+		case "item_id":
+			if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
+				return false
+			}
+			id = v[1 : len(v)-1]
+		case "output_index", "summary_index":
+			n, ok := smallInt(v)
+			if !ok {
+				return false
+			}
+			if ms[i].KeyIs("output_index") {
+				index = n
+			} else {
+				summary = n
+			}
+		case "delta":
+			delta = v
+		case "logprobs":
+			if s := string(v); s != "[]" && s != "null" {
+				return false
+			}
+		}
+	}
+	if typ == "" || rawjson.Kind(delta) != "string" {
+		return false
+	}
+	text, err := rawjson.String(delta)
+	if err != nil {
+		return false
+	}
+	var it *decodeItem
+	if len(id) > 0 {
+		it = d.items[string(id)]
+	}
+	if it == nil {
+		var ip *int
+		if index >= 0 {
+			ip = &index
+		}
+		it = d.lookup(string(id), ip)
+	}
+	d.delta(typ, it, text, summary, nil)
+	return true
+}
+
+// smallInt parses a non-negative JSON integer below a million.
+func smallInt(v []byte) (int, bool) {
+	if len(v) == 0 || len(v) > 6 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // start sends EventStart once, with what the first lifecycle event says.

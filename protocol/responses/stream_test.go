@@ -306,3 +306,24 @@ type closeRecorder struct {
 }
 
 func (c *closeRecorder) Close() error { c.closed = true; return nil }
+
+// TestStreamDecoderUnknownEvents: events of types the decoder does not
+// read are skipped whatever their shape, named or not.
+func TestStreamDecoderUnknownEvents(t *testing.T) {
+	body := `data: {"type":"response.created","response":{"id":"resp_1"}}` + "\n\n" +
+		`data: {"type":"response.web_search_call.searching","delta":5,"item_id":{}}` + "\n\n" +
+		`event: response.mcp_call.failed` + "\n" + `data: [1,2]` + "\n\n" +
+		`data: {"type":"response.output_text.delta","item_id":"m","delta":"ok"}` + "\n\n" +
+		`data: {"type":"response.completed","response":{}}` + "\n\n"
+	evs, err := decodeStream(t, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 3 || evs[1].Text != "ok" {
+		t.Errorf("events %v", evs)
+	}
+	_, err = decodeStream(t, []byte(`data: {"type":"response.output_text.delta","delta":5}`+"\n\n"))
+	if e := asError(t, err); e.Kind != llm.KindUpstream || !strings.Contains(e.Message, "malformed") {
+		t.Errorf("malformed delta: %v", e)
+	}
+}

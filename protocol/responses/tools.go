@@ -273,3 +273,184 @@ func toolNamespace(t *llm.Tool) (namespaceInfo, bool) {
 	}
 	return info, true
 }
+
+// toolFields are the members toolDef names.
+var toolFields = map[string]bool{"type": true, "name": true, "description": true, "parameters": true,
+	"strict": true, "format": true, "tools": true, extNamespace: true}
+
+// encodeTools encodes the tools: function and custom tools flat, tools
+// declared in a namespace regrouped into it, hosted tools only when ours.
+func encodeTools(tools []llm.Tool, ext bool) ([]jsontext.Value, error) {
+	var out []jsontext.Value
+	type group struct {
+		at   int // index in out
+		def  toolDef
+		info namespaceInfo
+	}
+	var groups []*group
+	for i := range tools {
+		t := &tools[i]
+		name := t.Name
+		var g *group
+		if ext {
+			if info, ok := toolNamespace(t); ok {
+				for _, og := range groups {
+					if og.info.Name == info.Name {
+						g = og
+					}
+				}
+				if g == nil {
+					desc := info.Description
+					g = &group{at: len(out), info: info, def: toolDef{Type: "namespace", Name: info.Name, Description: &desc}}
+					groups = append(groups, g)
+					out = append(out, nil)
+				}
+				if short, ok := strings.CutPrefix(name, flatName(info.Name, "")); ok && short != "" {
+					name = short
+				}
+			}
+		}
+		var raw jsontext.Value
+		switch t.Type {
+		case llm.ToolFunction, "":
+			raw = encodeFunctionTool(t, name, ext)
+		case llm.ToolCustom:
+			raw = encodeCustomTool(t, name, ext)
+		default:
+			if !ext || len(t.Raw) == 0 {
+				continue // another protocol's hosted tool
+			}
+			raw = jsontext.Value(t.Raw)
+		}
+		if g != nil {
+			g.def.Tools = append(g.def.Tools, raw)
+			continue
+		}
+		out = append(out, raw)
+	}
+	for _, g := range groups {
+		raw, err := json.Marshal(&g.def)
+		if err != nil {
+			return nil, llm.InvalidParam("tools", "tools: namespace %q cannot be encoded: %v", g.info.Name, err)
+		}
+		out[g.at] = raw
+	}
+	return out, nil
+}
+
+// emptySchema stands in for a tool without parameters: the API requires a
+// schema.
+var emptySchema = jsontext.Value(`{"type":"object","properties":{}}`)
+
+func encodeFunctionTool(t *llm.Tool, name string, ext bool) jsontext.Value {
+	td := toolDef{Type: "function", Name: name, Parameters: jsontext.Value(t.Parameters), Strict: t.Strict}
+	if len(td.Parameters) == 0 {
+		td.Parameters = emptySchema
+	}
+	if t.Description != "" {
+		d := t.Description
+		td.Description = &d
+	}
+	if ext {
+		td.Unknown = unknownWithout(t.Extensions, toolFields)
+	} else if td.Strict == nil {
+		// The API's default is strict, which schemas written for other
+		// protocols rarely satisfy.
+		f := false
+		td.Strict = &f
+	}
+	raw, err := json.Marshal(&td)
+	if err != nil { // invalid parameters JSON: send what the API rejects clearly
+		td.Parameters, td.Unknown = emptySchema, nil
+		raw, _ = json.Marshal(&td)
+	}
+	return raw
+}
+
+func encodeCustomTool(t *llm.Tool, name string, ext bool) jsontext.Value {
+	if ext && rawKind(t.Raw) == "object" {
+		return jsontext.Value(t.Raw)
+	}
+	td := toolDef{Type: "custom", Name: name}
+	if t.Description != "" {
+		d := t.Description
+		td.Description = &d
+	}
+	// Custom tools exist only in OpenAI's protocols: Chat Completions keeps
+	// their format in Raw too, with a grammar nested one level deeper.
+	if rawKind(t.Raw) == "object" {
+		var f struct {
+			Format jsontext.Value `json:"format"`
+		}
+		if json.Unmarshal(t.Raw, &f) == nil && rawKind(f.Format) == "object" {
+			td.Format = flatGrammar(f.Format)
+		}
+	}
+	raw, _ := json.Marshal(&td)
+	return raw
+}
+
+// flatGrammar turns Chat Completions' {"type":"grammar","grammar":{…}}
+// into the Responses form {"type":"grammar","syntax":…,"definition":…}.
+func flatGrammar(format jsontext.Value) jsontext.Value {
+	var m map[string]jsontext.Value
+	if json.Unmarshal(format, &m) != nil || string(m["type"]) != `"grammar"` || rawKind(m["grammar"]) != "object" {
+		return format
+	}
+	var g map[string]jsontext.Value
+	if json.Unmarshal(m["grammar"], &g) != nil {
+		return format
+	}
+	delete(m, "grammar")
+	for k, v := range g {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	out, err := json.Marshal(m, json.Deterministic(true))
+	if err != nil {
+		return format
+	}
+	return out
+}
+
+func encodeToolChoice(req *llm.Request, idx toolIndex, ext bool) jsontext.Value {
+	if raw, ok := req.Extensions[extToolChoice]; ext && ok && rawKind(raw) == "object" {
+		return jsontext.Value(raw)
+	}
+	tc := req.ToolChoice
+	if tc == nil {
+		return nil
+	}
+	typeOf := func(name string) string {
+		if idx.custom(name) {
+			return "custom"
+		}
+		return "function"
+	}
+	var v any
+	switch {
+	case len(tc.Allowed) > 0:
+		mode := "auto"
+		if tc.Mode == llm.ToolChoiceRequired || tc.Mode == llm.ToolChoiceTool {
+			mode = "required"
+		}
+		type ref struct {
+			Type string `json:"type"`
+			Name string `json:"name"`
+		}
+		refs := make([]ref, len(tc.Allowed))
+		for i, n := range tc.Allowed {
+			refs[i] = ref{Type: typeOf(n), Name: n}
+		}
+		v = map[string]any{"type": "allowed_tools", "mode": mode, "tools": refs}
+	case tc.Mode == llm.ToolChoiceTool:
+		v = map[string]string{"type": typeOf(tc.Name), "name": tc.Name}
+	case tc.Mode == "":
+		return nil
+	default:
+		v = string(tc.Mode)
+	}
+	raw, _ := json.Marshal(v, json.Deterministic(true))
+	return raw
+}
