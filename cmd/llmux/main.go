@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/llmux/llmux/internal/config"
 	"github.com/llmux/llmux/internal/gateway"
@@ -101,7 +103,69 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	banner(stderr, cfg, srv, ln.Addr().String())
+	if cfg.File != "" {
+		go watchConfig(ctx, cfg.File, fileSum(cfg.File), cfg.Listen, srv, log, reloadPoll)
+	}
 	return srv.Run(ctx, ln, cfg.DrainTimeout.Std())
+}
+
+// reloadPoll is how often the configuration file is checked for changes.
+const reloadPoll = 2 * time.Second
+
+// watchConfig reloads the configuration when its file changes or on
+// SIGHUP. A file that does not load, or that would leave a reachable
+// listener without keys, is reported and the running configuration kept;
+// listen itself is not changed by a reload. Requests in flight finish with the
+// configuration they started with.
+// last identifies the content the running configuration was loaded from.
+func watchConfig(ctx context.Context, path, last, listen string, srv *gateway.Server, log *slog.Logger, every time.Duration) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		why := "file changed"
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			why = "SIGHUP"
+		case <-tick.C:
+			sum := fileSum(path)
+			if sum == last {
+				continue
+			}
+			last = sum
+		}
+		if err := reload(path, listen, srv); err != nil {
+			log.Error("configuration reload failed; keeping the running configuration", "reason", why, "file", path, "error", err)
+			continue
+		}
+		log.Info("configuration reloaded", "reason", why, "file", path, "providers", len(srv.Providers()))
+	}
+}
+
+func reload(path, listen string, srv *gateway.Server) error {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	cfg.Listen = listen // the listener stays; a new address needs a restart
+	if err := gateway.CheckListen(cfg, listen); err != nil {
+		return err
+	}
+	return srv.Reload(cfg)
+}
+
+// fileSum identifies a file's content; "" when it cannot be read.
+func fileSum(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return string(sum[:])
 }
 
 func loadConfig(path string) (*config.Config, error) {

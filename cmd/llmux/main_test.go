@@ -5,15 +5,19 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/llmux/llmux/internal/gateway"
 	"github.com/llmux/llmux/internal/provider"
+	"github.com/llmux/llmux/protocol/all"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -136,4 +140,73 @@ func TestZeroConfigServe(t *testing.T) {
 	if _, err := os.Stat("llmux.db"); err == nil {
 		t.Log("note: llmux.db created")
 	}
+}
+
+// TestReloadOnFileChange: a changed file is picked up without a restart;
+// a broken one is reported and the running configuration kept.
+func TestReloadOnFileChange(t *testing.T) {
+	path := writeConfig(t, "providers:\n  a:\n    type: mock\n")
+	cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := gateway.New(cfg, gateway.Options{Registry: all.Registry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	sum := fileSum(path)
+	go func() {
+		watchConfig(ctx, path, sum, cfg.Listen, srv, slog.New(slog.NewTextHandler(&logs, nil)), 20*time.Millisecond)
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+
+	has := func(id string) bool {
+		for _, p := range srv.Providers() {
+			if p == id {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if cond() {
+				return
+			}
+		}
+		t.Fatalf("%s did not happen; log:\n%s", what, logs.String())
+	}
+	if err := os.WriteFile(path, []byte("providers:\n  a:\n    type: mock\n  b:\n    type: mock\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("reload adding provider b", func() bool { return has("b") })
+	if err := os.WriteFile(path, []byte("providers:\n  a:\n    bsae_url: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the broken file reported", func() bool { return strings.Contains(logs.String(), "bsae_url") })
+	if !has("b") {
+		t.Error("a broken file replaced the running configuration")
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -47,6 +47,10 @@ type Config struct {
 	// Media bounds the downloads of media URLs for upstreams that need
 	// inline bytes (Gemini, Ollama).
 	Media Media `yaml:"media"`
+	// Retry governs trying other candidates after a failure.
+	Retry Retry `yaml:"retry"`
+	// Health tunes circuit breakers and key cooldowns.
+	Health Health `yaml:"health"`
 	// Providers are the upstreams, by id. The id is the first part of a
 	// qualified model name ("openai" in "openai/gpt-4o").
 	Providers map[string]*Provider `yaml:"providers"`
@@ -108,6 +112,12 @@ type Provider struct {
 	Timeout Duration `yaml:"timeout"`
 	// ConnectTimeout bounds connecting to the upstream. Default 10s.
 	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// FirstByteTimeout bounds the wait for the upstream's response headers
+	// (and, for a stream, its first event). Default: Timeout.
+	FirstByteTimeout Duration `yaml:"first_byte_timeout"`
+	// StreamIdleTimeout bounds the silence between two reads of a stream.
+	// Default 5m.
+	StreamIdleTimeout Duration `yaml:"stream_idle_timeout"`
 	// MaxTokens is the output-token limit sent when a request sets none
 	// and the upstream protocol requires one (Anthropic), by upstream model
 	// name glob ("claude-3-haiku-*"), "*" matching every model. The most
@@ -144,6 +154,48 @@ type Route struct {
 	Targets []Target `yaml:"targets"`
 	// Fallbacks are model names tried, in order, after every target failed.
 	Fallbacks []string `yaml:"fallbacks"`
+	// ContextFallback is tried when a target answers that the request
+	// exceeds its context window (usually a model with a larger one).
+	ContextFallback string `yaml:"context_fallback"`
+	// ContentFilterFallback is tried when a target refuses the request
+	// with a content-filter error.
+	ContentFilterFallback string `yaml:"content_filter_fallback"`
+	// MaxAttempts and Timeout override the retry settings for this route.
+	MaxAttempts int      `yaml:"max_attempts"`
+	Timeout     Duration `yaml:"timeout"`
+}
+
+// Retry says when and how often a failed attempt is tried again on the
+// next candidate.
+type Retry struct {
+	// MaxAttempts bounds the attempts of one request. Default 4.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Timeout bounds all attempts of one request together, before its first
+	// byte reaches the client. Default: none beyond the providers' own.
+	Timeout Duration `yaml:"timeout"`
+	// Statuses are the upstream HTTP statuses retried elsewhere. Default
+	// 408, 409, 429, 500, 502, 503, 504 and 529; connection errors and
+	// timeouts before the first byte are always retried.
+	Statuses []int `yaml:"statuses"`
+}
+
+// Health tunes the circuit breakers and key cooldowns.
+type Health struct {
+	// FailureThreshold is how many consecutive server errors, timeouts or
+	// connection failures open a provider's breaker. Default 5.
+	FailureThreshold int `yaml:"failure_threshold"`
+	// OpenFor is how long an open breaker refuses calls before one probe
+	// is let through; it doubles after a failed probe up to 5m. Default 30s.
+	OpenFor Duration `yaml:"open_for"`
+	// Cooldown is a rate-limited key's first pause when the upstream gives
+	// no hint; it doubles per repeated 429 up to 60s. Default 1s.
+	Cooldown Duration `yaml:"cooldown"`
+	// ProbeAfter is how long a key refused with 401/403 stays out before it
+	// is tried again; it doubles up to 30m. Default 1m.
+	ProbeAfter Duration `yaml:"probe_after"`
+	// KeyStrategy picks among a provider's usable keys: round_robin
+	// (default) or least_recently_limited.
+	KeyStrategy string `yaml:"key_strategy"`
 }
 
 // Target is one model of a route.

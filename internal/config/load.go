@@ -253,6 +253,31 @@ func (c *Config) validate() Errors {
 	default:
 		add("log_format", "must be text or json, got %q", c.LogFormat)
 	}
+	if c.Retry.MaxAttempts < 0 {
+		add("retry.max_attempts", "must not be negative")
+	}
+	if c.Retry.Timeout < 0 {
+		add("retry.timeout", "must not be negative")
+	}
+	for i, st := range c.Retry.Statuses {
+		if st < 400 || st > 599 {
+			add("retry.statuses["+strconv.Itoa(i)+"]", "must be an HTTP error status (400-599), got %d", st)
+		}
+	}
+	switch c.Health.KeyStrategy {
+	case "", "round_robin", "least_recently_limited":
+	default:
+		add("health.key_strategy", "must be round_robin or least_recently_limited, got %q", c.Health.KeyStrategy)
+	}
+	if c.Health.FailureThreshold < 0 {
+		add("health.failure_threshold", "must not be negative")
+	}
+	for path, d := range map[string]Duration{"health.open_for": c.Health.OpenFor, "health.cooldown": c.Health.Cooldown,
+		"health.probe_after": c.Health.ProbeAfter} {
+		if d < 0 {
+			add(path, "must not be negative")
+		}
+	}
 	if c.Media.MaxBytes < 0 {
 		add("media.max_bytes", "must not be negative")
 	}
@@ -329,6 +354,12 @@ func (c *Config) validateProvider(id string, p *Provider) Errors {
 			add(base+".headers."+h, "not a valid header name")
 		}
 	}
+	if p.FirstByteTimeout < 0 {
+		add(base+".first_byte_timeout", "must not be negative")
+	}
+	if p.StreamIdleTimeout < 0 {
+		add(base+".stream_idle_timeout", "must not be negative")
+	}
 	for _, pat := range sortedKeys(p.MaxTokens) {
 		if p.MaxTokens[pat] <= 0 {
 			add(base+".max_tokens."+pat, "must be a positive number of tokens, got %d", p.MaxTokens[pat])
@@ -385,6 +416,12 @@ func (c *Config) validateRoute(name string, r *Route) Errors {
 		if strings.TrimSpace(f) == "" {
 			add(base+".fallbacks["+strconv.Itoa(i)+"]", "empty model name")
 		}
+	}
+	if r.MaxAttempts < 0 {
+		add(base+".max_attempts", "must not be negative")
+	}
+	if r.Timeout < 0 {
+		add(base+".timeout", "must not be negative")
 	}
 	return errs
 }

@@ -73,7 +73,7 @@ func (s *Server) chat(ing protocol.Ingress) chatHandler {
 		if err != nil {
 			return err
 		}
-		return s.attempt(w, r, rc, cands, func(cand router.Candidate, prov provider.Provider) (bool, error) {
+		return s.attempt(w, r, rc, c.peek.Model, cands, func(cand router.Candidate, prov provider.Provider) (bool, error) {
 			if ptp, ok := prov.(provider.Passthrougher); ok && pt != nil && ptp.Protocol() == ing.ID() {
 				return s.passthrough(w, r, rc, c, cand, ptp)
 			}
@@ -130,71 +130,6 @@ func (s *Server) addressed(ing protocol.Ingress, ad protocol.Addressed, base str
 		return &llm.Error{Kind: llm.KindNotFound, Code: "unknown_url",
 			Message: fmt.Sprintf("Unknown request URL: %s %s.", r.Method, path)}
 	}
-}
-
-// tryFunc makes one attempt at a candidate. It reports whether anything was
-// written to the client: after that, no other candidate may be tried.
-type tryFunc func(c router.Candidate, p provider.Provider) (wrote bool, err error)
-
-// attempt walks the candidates in order until one succeeds, a failure is
-// not worth retrying elsewhere, or the response has started.
-func (s *Server) attempt(w *responseWriter, r *http.Request, rc *reqCtx, cands []router.Candidate, try tryFunc) error {
-	var last error
-	failed := 0
-	for _, c := range cands {
-		if err := r.Context().Err(); err != nil {
-			return llm.AsError(err)
-		}
-		prov, ok := rc.st.providers[c.Provider]
-		if !ok {
-			continue
-		}
-		rc.attempts++
-		rc.provider, rc.upstreamModel = c.Provider, c.Model
-		wrote, err := try(c, prov)
-		if err == nil {
-			s.metrics.Attempts.WithLabelValues(c.Provider, "ok").Inc()
-			return nil
-		}
-		e := llm.AsError(err)
-		s.metrics.Attempts.WithLabelValues(c.Provider, string(e.Kind)).Inc()
-		if wrote {
-			return errAborted
-		}
-		if e.Kind == llm.KindCanceled {
-			return e
-		}
-		failed++
-		last = e
-		s.log.Debug("attempt failed", "request_id", rc.id, "provider", c.Provider, "model", c.Model,
-			"attempt", rc.attempts, "kind", e.Kind, "status", e.HTTPStatus(), "error", e.Message)
-		if !retryable(e) {
-			return e
-		}
-	}
-	if last == nil {
-		return &llm.Error{Kind: llm.KindUpstream, Message: "no provider is available for this model"}
-	}
-	if failed > 1 {
-		e := *llm.AsError(last)
-		e.Message = fmt.Sprintf("all %d upstream candidates failed; the last one said: %s", failed, e.Message)
-		return &e
-	}
-	return last
-}
-
-// retryable reports whether another candidate may succeed where this one
-// failed: connection failures, timeouts, rate limits, overload and server
-// errors are; problems with the request itself are not.
-func retryable(e *llm.Error) bool {
-	switch e.Kind {
-	case llm.KindUpstream, llm.KindTimeout, llm.KindRateLimited, llm.KindOverloaded:
-		return true
-	case llm.KindInvalidRequest, llm.KindNotFound, llm.KindTooLarge, llm.KindAuth, llm.KindPermission, llm.KindCanceled:
-		return false
-	}
-	s := e.HTTPStatus()
-	return s == 408 || s == 409 || s == 429 || s >= 500
 }
 
 // routed sets the headers that say who served the request.

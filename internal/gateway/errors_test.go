@@ -98,10 +98,11 @@ func deref(s *string) string {
 	return *s
 }
 
-// TestUpstreamErrors checks how upstream failures reach the client.
+// TestUpstreamErrors checks how upstream failures reach the client. Each
+// case has its own gateway: a 429 or 401 takes the provider's only key out
+// for a while, which TestKeyPools checks.
 func TestUpstreamErrors(t *testing.T) {
 	up := newUpstream(t)
-	ts, _ := newGateway(t, errorsConfig, up.URL)
 	tests := []struct {
 		name        string
 		status      int
@@ -131,6 +132,7 @@ func TestUpstreamErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			ts, _ := newGateway(t, errorsConfig, up.URL)
 			up.handle = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 				for k, v := range tt.header {
 					w.Header().Set(k, v)

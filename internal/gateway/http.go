@@ -76,6 +76,7 @@ func (s *Server) routes() {
 		}
 	}
 	mux.HandleFunc("/healthz", s.healthz)
+	mux.Handle("/admin/api/health", s.admin(s.providerHealth))
 	mux.HandleFunc("/readyz", s.readyz)
 	mux.Handle("/metrics", s.metrics.Handler())
 	if fallback, ok := s.reg.Ingress(defaultIngress); ok {

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 
 	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/health"
 	"github.com/llmux/llmux/internal/metrics"
 	"github.com/llmux/llmux/internal/provider"
 	"github.com/llmux/llmux/internal/router"
@@ -43,6 +44,7 @@ type Options struct {
 // concurrent use.
 type Server struct {
 	reg      *protocol.Registry
+	health   *health.Registry // breaker and key states, kept across reloads
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	state    atomic.Pointer[state]
@@ -60,13 +62,16 @@ type state struct {
 	maxBody   int64
 	logReqs   bool
 	models    *modelCache
+	retry     retryPolicy
+	adminKey  [32]byte // SHA-256 of the admin key; zero when none is set
+	hasAdmin  bool
 }
 
 // New builds a server for cfg. Configuration problems that only show when
 // providers and routes are built are returned as config.Errors naming the
 // field.
 func New(cfg *config.Config, opts Options) (*Server, error) {
-	s := &Server{reg: opts.Registry, log: opts.Logger, metrics: opts.Metrics}
+	s := &Server{reg: opts.Registry, log: opts.Logger, metrics: opts.Metrics, health: health.NewRegistry(provider.HealthPolicy(cfg))}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -90,6 +95,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 		return err
 	}
 	old := s.state.Swap(st)
+	s.health.Retain(s.Providers())
 	// Requests still using the old providers keep their connections; the
 	// idle ones would otherwise linger until their timeout.
 	for _, p := range old.providers {
@@ -115,7 +121,7 @@ func (s *Server) Providers() []string {
 func (s *Server) SetDraining(v bool) { s.draining.Store(v) }
 
 func (s *Server) build(cfg *config.Config) (*state, error) {
-	provs, err := provider.Build(cfg, s.reg)
+	provs, err := provider.BuildWithHealth(cfg, s.reg, s.health)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +138,10 @@ func (s *Server) build(cfg *config.Config) (*state, error) {
 		maxBody:   int64(cfg.MaxBodySize),
 		logReqs:   cfg.RequestLogging(),
 		models:    &modelCache{entries: map[string]*modelEntry{}},
+		retry:     newRetryPolicy(cfg.Retry),
+	}
+	if cfg.AdminKey != "" {
+		st.adminKey, st.hasAdmin = sha256.Sum256([]byte(cfg.AdminKey)), true
 	}
 	for _, k := range cfg.Keys {
 		st.keys[sha256.Sum256([]byte(k))] = struct{}{}
@@ -157,7 +167,8 @@ func buildRouter(cfg *config.Config, provs map[string]provider.Provider) (*route
 	}
 	var routes []router.Route
 	for name, r := range cfg.Routes {
-		rr := router.Route{Name: name, Fallbacks: r.Fallbacks}
+		rr := router.Route{Name: name, Fallbacks: r.Fallbacks, ContextFallback: r.ContextFallback,
+			FilterFallback: r.ContentFilterFallback, MaxAttempts: r.MaxAttempts, Timeout: r.Timeout.Std()}
 		for _, t := range r.Targets {
 			w := 1
 			if t.Weight != nil {
@@ -169,7 +180,10 @@ func buildRouter(cfg *config.Config, provs map[string]provider.Provider) (*route
 	}
 	table, err := router.New(rps, routes)
 	if te, ok := err.(*router.TargetError); ok {
-		path := "routes." + te.Route + "." + te.Field + "[" + strconv.Itoa(te.Index) + "]"
+		path := "routes." + te.Route + "." + te.Field
+		if te.Index >= 0 {
+			path += "[" + strconv.Itoa(te.Index) + "]"
+		}
 		if te.Field == "targets" {
 			path += ".model"
 		}

@@ -3,6 +3,8 @@ package provider
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,10 +15,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/health"
 	"github.com/llmux/llmux/internal/media"
 	"github.com/llmux/llmux/internal/redact"
 	"github.com/llmux/llmux/llm"
@@ -32,8 +34,9 @@ const (
 
 // Default timeouts of an upstream call.
 const (
-	DefaultTimeout        = 10 * time.Minute
-	DefaultConnectTimeout = 10 * time.Second
+	DefaultTimeout           = 10 * time.Minute
+	DefaultConnectTimeout    = 10 * time.Second
+	DefaultStreamIdleTimeout = 5 * time.Minute
 )
 
 // modelListTimeout bounds a model listing, which is quick or broken; a
@@ -76,10 +79,11 @@ type HTTP struct {
 	egress   protocol.Egress
 	pass     protocol.Passthrough // nil when the protocol has none
 	keys     []string
-	next     atomic.Uint64 // round-robin position in keys
-	header   http.Header   // static headers from the configuration
+	health   *health.Provider // breaker and key pool, kept across reloads
+	header   http.Header      // static headers from the configuration
 	client   *http.Client
 	timeout  time.Duration
+	idle     time.Duration // stream idle timeout
 	redactor *redact.Redactor
 	rewrite  protocol.Rewrite // quirks, without the model
 	fetcher  *media.Fetcher   // set when the upstream needs media inline
@@ -92,7 +96,8 @@ type maxTokens struct {
 	n       int
 }
 
-func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, reg *protocol.Registry, fetcher *media.Fetcher) (*HTTP, error) {
+func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, reg *protocol.Registry, fetcher *media.Fetcher,
+	hr *health.Registry) (*HTTP, error) {
 	base := pc.BaseURL
 	if base == "" {
 		base = preset.BaseURL
@@ -113,6 +118,16 @@ func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, 
 	if p.timeout == 0 {
 		p.timeout = DefaultTimeout
 	}
+	p.idle = pc.StreamIdleTimeout.Std()
+	if p.idle == 0 {
+		p.idle = DefaultStreamIdleTimeout
+	}
+	fps := make([]string, len(p.keys))
+	for i, k := range p.keys {
+		sum := sha256.Sum256([]byte(k))
+		fps[i] = hex.EncodeToString(sum[:6])
+	}
+	p.health = hr.Provider(id, fps)
 	p.pass, _ = reg.Passthrough(preset.Protocol)
 	for k, v := range preset.Headers {
 		p.header.Set(k, v)
@@ -134,7 +149,9 @@ func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, 
 	if connect == 0 {
 		connect = DefaultConnectTimeout
 	}
-	p.client = &http.Client{Transport: newTransport(connect)}
+	tr := newTransport(connect)
+	tr.ResponseHeaderTimeout = pc.FirstByteTimeout.Std()
+	p.client = &http.Client{Transport: tr}
 	p.redactor = redact.New(p.keys, []string{u.Host, u.Hostname()})
 	q := preset.Quirks
 	p.rewrite = protocol.Rewrite{StreamUsage: !q.NoStreamOptions, Drop: q.Drop, Refuse: q.Unsupported, Upstream: id}
@@ -203,7 +220,7 @@ func (p *HTTP) Stream(ctx context.Context, c *Call) (llm.Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	ctx, cancel := p.streamContext(ctx)
 	resp, err := p.send(ctx, p.egress.Endpoint(c.Model, true), body, p.clientHeaders(req))
 	if err != nil {
 		cancel()
@@ -315,7 +332,7 @@ func (p *HTTP) Forward(ctx context.Context, f *Forward) (*http.Response, error) 
 		}
 		path = ee.EmbeddingEndpoint(f.Model)
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	ctx, cancel := p.streamContext(ctx)
 	resp, err := p.send(ctx, path, f.Body, f.Headers)
 	if err != nil {
 		cancel()
@@ -325,11 +342,30 @@ func (p *HTTP) Forward(ctx context.Context, f *Forward) (*http.Response, error) 
 	return resp, nil
 }
 
+// errIdle is the cause of a stream canceled for its silence.
+var errIdle = errors.New("stream idle")
+
+// streamContext bounds a call whose body is read after it returns: the
+// provider's total timeout, and a cancel cause the idle watchdog uses.
+func (p *HTTP) streamContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cause := context.WithCancelCause(ctx)
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	return context.WithValue(ctx, idleKey{}, cause), func() { cancel(); cause(nil) }
+}
+
+type idleKey struct{}
+
 // body wraps a streamed or forwarded answer: reading it fails with an
 // *llm.Error classified like a failed call (the client left, the deadline
-// passed, the connection broke), and closing it ends the call's deadline.
+// passed, the stream fell silent, the connection broke), and closing it
+// ends the call's deadline. A stream silent for the idle timeout is
+// canceled by a watchdog that every read rearms.
 func (p *HTTP) body(ctx context.Context, cancel context.CancelFunc, rc io.ReadCloser) io.ReadCloser {
-	return &upstreamBody{ReadCloser: rc, p: p, ctx: ctx, cancel: cancel}
+	b := &upstreamBody{ReadCloser: rc, p: p, ctx: ctx, cancel: cancel}
+	if cause, ok := ctx.Value(idleKey{}).(context.CancelCauseFunc); ok {
+		b.idle = time.AfterFunc(p.idle, func() { cause(errIdle) })
+	}
+	return b
 }
 
 type upstreamBody struct {
@@ -337,14 +373,21 @@ type upstreamBody struct {
 	p      *HTTP
 	ctx    context.Context
 	cancel context.CancelFunc
+	idle   *time.Timer
 }
 
 func (b *upstreamBody) Read(buf []byte) (int, error) {
 	n, err := b.ReadCloser.Read(buf)
+	if b.idle != nil && n > 0 {
+		b.idle.Reset(b.p.idle)
+	}
 	if err != nil && err != io.EOF {
 		e := b.p.transportError(b.ctx, err)
 		if e.Kind == llm.KindUpstream {
 			e.Message = fmt.Sprintf("the connection to the upstream provider %s broke", b.p.id)
+		}
+		if e.Kind != llm.KindCanceled {
+			b.p.health.Breaker.Report(time.Now(), health.Failure, false)
 		}
 		return n, e
 	}
@@ -352,6 +395,9 @@ func (b *upstreamBody) Read(buf []byte) (int, error) {
 }
 
 func (b *upstreamBody) Close() error {
+	if b.idle != nil {
+		b.idle.Stop()
+	}
 	err := b.ReadCloser.Close()
 	b.cancel()
 	return err
@@ -386,12 +432,23 @@ func (p *HTTP) ListModels(ctx context.Context) ([]llm.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.decorate(req.Header)
+	key := -1
+	if len(p.keys) > 0 {
+		idx, wait, ok := p.health.Pool.Pick(time.Now())
+		if !ok {
+			return nil, p.noKey(time.Now(), wait)
+		}
+		key = idx
+	}
+	p.decorate(req.Header, key)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, p.transportError(ctx, err)
+		e := p.transportError(ctx, err)
+		p.report(key, false, outcomeOf(e), 0)
+		return nil, e
 	}
 	defer resp.Body.Close()
+	p.report(key, false, health.OutcomeForStatus(resp.StatusCode), 0)
 	data, err := readLimited(resp.Body, MaxResponseBody)
 	if err != nil {
 		return nil, p.transportError(ctx, err)
@@ -420,38 +477,116 @@ func (p *HTTP) call(ctx context.Context, path string, body []byte, header map[st
 }
 
 // send POSTs body to path, with the client's protocol headers when given,
-// and returns a successful response.
+// and returns a successful response. It asks the provider's breaker and
+// key pool first, and reports the outcome to both.
 func (p *HTTP) send(ctx context.Context, path string, body []byte, header map[string]string) (*http.Response, error) {
+	now := time.Now()
+	allowed, probe := p.health.Breaker.Allow(now)
+	if !allowed {
+		st := p.health.Breaker.Snapshot(now)
+		return nil, &llm.Error{Kind: llm.KindOverloaded, Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
+			RetryAfter: max(st.OpenUntil.Sub(now), 0),
+			Message:    fmt.Sprintf("the upstream provider %s is failing and is not being called for now", p.id)}
+	}
+	key := -1
+	if len(p.keys) > 0 {
+		idx, wait, ok := p.health.Pool.Pick(now)
+		if !ok {
+			p.health.Breaker.Report(now, health.Neutral, probe)
+			return nil, p.noKey(now, wait)
+		}
+		key = idx
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+path, bytes.NewReader(body))
 	if err != nil {
+		p.health.Breaker.Report(now, health.Neutral, probe)
 		return nil, &llm.Error{Kind: llm.KindInternal, Message: "building the upstream request failed", Cause: err}
 	}
 	req.ContentLength = int64(len(body))
 	req.Header.Set("Content-Type", "application/json")
-	p.decorate(req.Header)
+	p.decorate(req.Header, key)
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, p.transportError(ctx, err)
+		e := p.transportError(ctx, err)
+		p.report(key, probe, outcomeOf(e), 0)
+		return nil, e
 	}
 	if resp.StatusCode < 300 {
+		p.report(key, probe, health.Success, 0)
 		return resp, nil
 	}
 	data, _ := readLimited(resp.Body, maxErrorBody)
 	resp.Body.Close()
-	return nil, p.upstreamError(resp, data)
+	e := p.upstreamError(resp, data)
+	p.report(key, probe, health.OutcomeForStatus(resp.StatusCode), e.RetryAfter)
+	return nil, e
 }
 
-// decorate adds the static headers and the credentials of the next key.
-func (p *HTTP) decorate(h http.Header) {
+// noKey is the error of a call made while no key may be used: a rate
+// limit when some key is only cooling down, else the refusal of the
+// gateway's credentials (every key was refused with 401/403 and waits for
+// its re-probe).
+func (p *HTTP) noKey(now time.Time, wait time.Duration) *llm.Error {
+	for _, k := range p.health.Pool.Snapshot(now) {
+		if k.State == "cooling_down" {
+			return &llm.Error{Kind: llm.KindRateLimited, Code: CodeUnavailable, RetryAfter: wait,
+				Message: fmt.Sprintf("every API key of the upstream provider %s is rate-limited; the earliest is usable again in %s", p.id, wait.Round(time.Second))}
+		}
+	}
+	e := credentialsRefused(p.id, http.StatusUnauthorized)
+	e.Code = CodeUnavailable
+	e.Message = fmt.Sprintf("the upstream provider %s refused every key of the gateway; they are re-tried in %s, and the gateway's operator must check them", p.id, wait.Round(time.Second))
+	return e
+}
+
+// report records an outcome with the key pool (key-specific outcomes) and
+// the breaker (anything but a failure shows the upstream is alive).
+func (p *HTTP) report(key int, probe bool, o health.Outcome, retryAfter time.Duration) {
+	now := time.Now()
+	if key >= 0 {
+		p.health.Pool.Report(key, now, o, retryAfter)
+	}
+	bo := health.Success
+	switch o {
+	case health.Failure:
+		bo = health.Failure
+	case health.Neutral:
+		bo = health.Neutral
+	}
+	p.health.Breaker.Report(now, bo, probe)
+}
+
+// outcomeOf classifies a failure to get an answer: a canceled call says
+// nothing about the upstream.
+func outcomeOf(e *llm.Error) health.Outcome {
+	if e.Kind == llm.KindCanceled {
+		return health.Neutral
+	}
+	return health.Failure
+}
+
+// KeysAvailable is how many of the provider's keys may be used now.
+func (p *HTTP) KeysAvailable() int {
+	n := 0
+	for _, k := range p.health.Pool.Snapshot(time.Now()) {
+		if k.State == "ok" {
+			n++
+		}
+	}
+	return n
+}
+
+// decorate adds the static headers and the credentials of key (an index
+// into the pool; -1 for none).
+func (p *HTTP) decorate(h http.Header, key int) {
 	for k, v := range p.header {
 		h[k] = v
 	}
-	if len(p.keys) > 0 {
-		key := p.keys[(p.next.Add(1)-1)%uint64(len(p.keys))]
-		p.preset.Auth.authorize(h, key)
+	if key >= 0 {
+		p.preset.Auth.authorize(h, p.keys[key])
 	}
 }
 
@@ -462,7 +597,11 @@ func (p *HTTP) decorate(h http.Header) {
 func (p *HTTP) upstreamError(resp *http.Response, body []byte) *llm.Error {
 	e := p.egress.DecodeError(resp.StatusCode, body)
 	p.Sanitize(e)
-	if ra := retryAfter(resp.Header); ra > 0 {
+	ra := retryAfter(resp.Header) // Retry-After(-Ms), the most precise
+	if ra == 0 && resp.StatusCode == http.StatusTooManyRequests {
+		ra = health.ResetAfter(resp.Header, time.Now()) // the vendors' rate-limit reset headers
+	}
+	if ra > 0 {
 		e.RetryAfter = ra
 	}
 	if e.Kind == llm.KindAuth || e.Kind == llm.KindPermission || resp.StatusCode == 401 || resp.StatusCode == 403 {
@@ -477,13 +616,16 @@ func (p *HTTP) upstreamError(resp *http.Response, body []byte) *llm.Error {
 // reaches a client: a 502 that cannot be mistaken for the client's key
 // being wrong.
 func credentialsRefused(id string, status int) *llm.Error {
-	return &llm.Error{Kind: llm.KindUpstream, Status: http.StatusBadGateway, Code: "upstream_auth_failed",
+	return &llm.Error{Kind: llm.KindUpstream, Status: http.StatusBadGateway, Code: CodeCredentialsRefused,
 		Message: fmt.Sprintf("the upstream provider %s refused the gateway's credentials (HTTP %d); the gateway's operator must check its key for this provider", id, status)}
 }
 
 // transportError classifies a failure to talk to the upstream. The cause
 // (which names the upstream's URL) is kept for logs only.
 func (p *HTTP) transportError(ctx context.Context, err error) *llm.Error {
+	if errors.Is(context.Cause(ctx), errIdle) {
+		return &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("the upstream provider %s sent nothing for %s", p.id, p.idle), Cause: err}
+	}
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &llm.Error{Kind: llm.KindCanceled, Message: "the request was canceled", Cause: err}
@@ -570,4 +712,5 @@ var (
 	_ Patterned     = (*HTTP)(nil)
 	_ IdleCloser    = (*HTTP)(nil)
 	_ Counter       = (*HTTP)(nil)
+	_ KeyPooled     = (*HTTP)(nil)
 )

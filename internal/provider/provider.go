@@ -20,6 +20,7 @@ import (
 	"sort"
 
 	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/health"
 	"github.com/llmux/llmux/internal/media"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
@@ -104,14 +105,40 @@ type Patterned interface {
 	ModelPatterns() []string
 }
 
+// KeyPooled is implemented by providers with a pool of API keys.
+type KeyPooled interface {
+	// KeysAvailable is how many keys may be used now (not cooling down
+	// after a 429, not taken out after a 401/403).
+	KeysAvailable() int
+}
+
+// Error codes of failures that the provider reports without an upstream
+// call, or that concern the gateway's own credentials.
+const (
+	// CodeUnavailable: the provider was not called — its circuit breaker is
+	// open, or every key is cooling down.
+	CodeUnavailable = "provider_unavailable"
+	// CodeCredentialsRefused: the upstream refused the gateway's key.
+	CodeCredentialsRefused = "upstream_auth_failed"
+)
+
 // Build creates every provider of cfg, plus the built-in mock provider when
 // cfg has none named "mock". Errors name the configuration field.
 func Build(cfg *config.Config, reg *protocol.Registry) (map[string]Provider, error) {
+	return BuildWithHealth(cfg, reg, nil)
+}
+
+// BuildWithHealth is Build with the health registry that keeps breaker and
+// key states across reloads; nil gives the providers a private one.
+func BuildWithHealth(cfg *config.Config, reg *protocol.Registry, hr *health.Registry) (map[string]Provider, error) {
+	if hr == nil {
+		hr = health.NewRegistry(HealthPolicy(cfg))
+	}
 	out := make(map[string]Provider, len(cfg.Providers)+1)
 	var errs config.Errors
 	fetcher := media.New(int64(cfg.Media.MaxBytes), cfg.Media.Timeout.Std(), cfg.Media.AllowPrivate)
 	for _, id := range cfg.ProviderIDs() {
-		p, err := build(cfg, id, cfg.Providers[id], reg, fetcher)
+		p, err := build(cfg, id, cfg.Providers[id], reg, fetcher, hr)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -127,7 +154,14 @@ func Build(cfg *config.Config, reg *protocol.Registry) (map[string]Provider, err
 	return out, nil
 }
 
-func build(cfg *config.Config, id string, pc *config.Provider, reg *protocol.Registry, fetcher *media.Fetcher) (Provider, *config.FieldError) {
+// HealthPolicy is the breaker and key-cooldown policy of cfg.
+func HealthPolicy(cfg *config.Config) health.Policy {
+	h := cfg.Health
+	return health.Policy{FailureThreshold: h.FailureThreshold, OpenFor: h.OpenFor.Std(),
+		CooldownBase: h.Cooldown.Std(), ProbeAfter: h.ProbeAfter.Std(), Strategy: health.Strategy(h.KeyStrategy)}.WithDefaults()
+}
+
+func build(cfg *config.Config, id string, pc *config.Provider, reg *protocol.Registry, fetcher *media.Fetcher, hr *health.Registry) (Provider, *config.FieldError) {
 	base := "providers." + id
 	if pc.Type == MockType {
 		return NewMock(id, pc.Mock), nil
@@ -152,7 +186,7 @@ func build(cfg *config.Config, id string, pc *config.Provider, reg *protocol.Reg
 		}
 		return nil, cfg.Errorf(base, "no API key: set api_key or api_keys%s", hint)
 	}
-	p, err := newHTTP(id, preset, pc, eg, reg, fetcher)
+	p, err := newHTTP(id, preset, pc, eg, reg, fetcher, hr)
 	if err != nil {
 		return nil, cfg.Errorf(base, "%v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/llmux/llmux/llm"
 )
@@ -50,6 +51,26 @@ type Route struct {
 	Name      string
 	Targets   []Target
 	Fallbacks []string
+	// ContextFallback and FilterFallback are model names tried when a
+	// candidate fails because the request is too long for its context
+	// window, or because its content filter refused it.
+	ContextFallback string
+	FilterFallback  string
+	// MaxAttempts and Timeout override the gateway's retry settings; zero
+	// keeps them.
+	MaxAttempts int
+	Timeout     time.Duration
+}
+
+// Options are a route's settings for the attempt loop.
+type Options struct {
+	// Context and Filter are the special fallbacks, resolved; nil when the
+	// route has none.
+	Context *Candidate
+	Filter  *Candidate
+	// MaxAttempts and Timeout: zero means the gateway's defaults.
+	MaxAttempts int
+	Timeout     time.Duration
 }
 
 // Target is one weighted model of a route, as "provider/model".
@@ -73,6 +94,7 @@ type route struct {
 	name      string
 	tiers     [][]weighted // by priority, highest first
 	fallbacks []string
+	opts      Options
 }
 
 type weighted struct {
@@ -111,7 +133,7 @@ func New(providers []Provider, routes []Route) (*Table, error) {
 		return t.longest[i] < t.longest[j]
 	})
 	for _, r := range routes {
-		rt := &route{name: r.Name, fallbacks: r.Fallbacks}
+		rt := &route{name: r.Name, fallbacks: r.Fallbacks, opts: Options{MaxAttempts: r.MaxAttempts, Timeout: r.Timeout}}
 		byPrio := map[int][]weighted{}
 		for i, tg := range r.Targets {
 			c, err := t.qualified(tg.Model)
@@ -139,8 +161,32 @@ func New(providers []Provider, routes []Route) (*Table, error) {
 				return nil, &TargetError{Route: r.Name, Field: "fallbacks", Index: i, Err: err}
 			}
 		}
+		rt := t.routes[r.Name]
+		for _, sp := range []struct {
+			field, name string
+			dst         **Candidate
+		}{{"context_fallback", r.ContextFallback, &rt.opts.Context}, {"content_filter_fallback", r.FilterFallback, &rt.opts.Filter}} {
+			if sp.name == "" {
+				continue
+			}
+			c, err := t.resolveName(sp.name)
+			if err != nil {
+				return nil, &TargetError{Route: r.Name, Field: sp.field, Index: -1, Err: err}
+			}
+			c.Fallback = true
+			*sp.dst = &c
+		}
 	}
 	return t, nil
+}
+
+// Options returns the attempt-loop settings of the route called name; a
+// name that is no route has none.
+func (t *Table) Options(name string) Options {
+	if r, ok := t.routes[name]; ok {
+		return r.opts
+	}
+	return Options{}
 }
 
 // Resolve returns the candidates for a model name, in the order to try

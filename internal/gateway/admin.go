@@ -1,0 +1,61 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"net"
+	"net/http"
+	"time"
+)
+
+// admin wraps an admin API handler: GET only, and the admin key — a
+// client key is not enough. Without an admin key configured, only loopback
+// peers are served, as for the API without client keys. Errors are
+// OpenAI-shaped JSON.
+func (s *Server) admin(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := s.state.Load()
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			adminError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here; use GET.")
+			return
+		}
+		if !st.hasAdmin {
+			host, _, err := net.SplitHostPort(r.RemoteAddr)
+			if err != nil || !isLoopbackHost(host) {
+				adminError(w, http.StatusForbidden, "admin_disabled", "No admin key is configured; the admin API serves only this machine.")
+				return
+			}
+		} else {
+			key := clientKey(r)
+			if key == "" {
+				adminError(w, http.StatusUnauthorized, "missing_admin_key", "Send the admin key as 'Authorization: Bearer KEY'.")
+				return
+			}
+			sum := sha256.Sum256([]byte(key))
+			if subtle.ConstantTimeCompare(sum[:], st.adminKey[:]) != 1 {
+				status := http.StatusUnauthorized
+				if _, isClient := st.keys[sum]; isClient {
+					status = http.StatusForbidden // a valid client key, but not the admin's
+				}
+				adminError(w, status, "invalid_admin_key", "This key may not use the admin API.")
+				return
+			}
+		}
+		h(w, r)
+	})
+}
+
+func adminError(w http.ResponseWriter, status int, code, msg string) {
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error", "code": code}})
+}
+
+// providerHealth serves GET /admin/api/health: every provider's circuit
+// breaker and the state of each of its keys (by fingerprint, never the
+// key).
+func (s *Server) providerHealth(w http.ResponseWriter, r *http.Request) {
+	json.NewEncoder(w).Encode(map[string]any{"time": time.Now().UTC(), "providers": s.health.Snapshot(time.Now())})
+}

@@ -1,0 +1,211 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/provider"
+	"github.com/llmux/llmux/internal/router"
+	"github.com/llmux/llmux/llm"
+)
+
+// Defaults of the attempt loop.
+const defaultMaxAttempts = 4
+
+// defaultRetryStatuses are the upstream statuses worth trying elsewhere.
+var defaultRetryStatuses = []int{408, 409, 429, 500, 502, 503, 504, 529}
+
+// retryPolicy is the attempt loop's configuration for one snapshot.
+type retryPolicy struct {
+	maxAttempts int
+	timeout     time.Duration
+	statuses    [600]bool
+}
+
+func newRetryPolicy(c config.Retry) retryPolicy {
+	p := retryPolicy{maxAttempts: c.MaxAttempts, timeout: c.Timeout.Std()}
+	if p.maxAttempts == 0 {
+		p.maxAttempts = defaultMaxAttempts
+	}
+	statuses := c.Statuses
+	if len(statuses) == 0 {
+		statuses = defaultRetryStatuses
+	}
+	for _, s := range statuses {
+		p.statuses[s] = true
+	}
+	return p
+}
+
+// retryable reports whether another candidate may succeed where this one
+// failed: connection failures and timeouts always, upstream statuses when
+// configured; problems with the request itself never.
+func (p *retryPolicy) retryable(e *llm.Error) bool {
+	switch e.Kind {
+	case llm.KindCanceled:
+		return false
+	case llm.KindTimeout:
+		return true
+	case llm.KindUpstream:
+		if e.Status == 0 {
+			return true // no answer at all: connection refused, reset, bad body
+		}
+	}
+	if e.Code == provider.CodeUnavailable {
+		return true
+	}
+	s := e.HTTPStatus()
+	return s > 0 && s < len(p.statuses) && p.statuses[s]
+}
+
+// tryFunc makes one attempt at a candidate. It reports whether anything was
+// written to the client: after that, no other candidate may be tried.
+type tryFunc func(c router.Candidate, p provider.Provider) (wrote bool, err error)
+
+// attempt walks the candidates for model until one succeeds, a failure is
+// not worth retrying, the attempts or the time run out, or the response has
+// started. A rate-limited or refused key makes the same candidate be tried
+// again while its provider has another usable key; a context-window or
+// content-filter failure jumps to the route's special fallback.
+func (s *Server) attempt(w *responseWriter, r *http.Request, rc *reqCtx, model string, cands []router.Candidate, try tryFunc) error {
+	opts := rc.st.router.Options(model)
+	pol := &rc.st.retry
+	maxAttempts, timeout := pol.maxAttempts, pol.timeout
+	if opts.MaxAttempts > 0 {
+		maxAttempts = opts.MaxAttempts
+	}
+	if opts.Timeout > 0 {
+		timeout = opts.Timeout
+	}
+	var last *llm.Error
+	failed, skipped := 0, 0
+	usedContext, usedFilter := false, false
+	for i := 0; i < len(cands); i++ {
+		c := cands[i]
+		if err := r.Context().Err(); err != nil {
+			return llm.AsError(err)
+		}
+		if rc.attempts >= maxAttempts {
+			break
+		}
+		if timeout > 0 && time.Since(rc.start) > timeout {
+			last = &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("no upstream answered within the route's %s", timeout)}
+			break
+		}
+		prov, ok := rc.st.providers[c.Provider]
+		if !ok {
+			continue
+		}
+		rc.attempts++
+		rc.provider, rc.upstreamModel = c.Provider, c.Model
+		wrote, err := try(c, prov)
+		if err == nil {
+			s.metrics.Attempts.WithLabelValues(c.Provider, "ok").Inc()
+			return nil
+		}
+		e := llm.AsError(err)
+		if wrote {
+			s.metrics.Attempts.WithLabelValues(c.Provider, string(e.Kind)).Inc()
+			return errAborted
+		}
+		if e.Kind == llm.KindCanceled {
+			return e
+		}
+		if e.Code == provider.CodeUnavailable {
+			// Refused without calling the upstream (open breaker, every key
+			// cooling down): not an attempt, but the reason stays.
+			rc.attempts--
+			skipped++
+			s.metrics.Attempts.WithLabelValues(c.Provider, "skipped").Inc()
+		} else {
+			failed++
+			s.metrics.Attempts.WithLabelValues(c.Provider, string(e.Kind)).Inc()
+		}
+		last = e
+		next := "give up"
+		switch {
+		case opts.Context != nil && !usedContext && contextExceeded(e):
+			usedContext = true
+			cands = insertAfter(cands, i, *opts.Context)
+			next = "context fallback " + opts.Context.Name
+		case opts.Filter != nil && !usedFilter && contentFiltered(e):
+			usedFilter = true
+			cands = insertAfter(cands, i, *opts.Filter)
+			next = "content-filter fallback " + opts.Filter.Name
+		case !pol.retryable(e):
+		case sameAgain(prov, e):
+			i-- // the provider has another key to try
+			next = "another key"
+		case i+1 < len(cands):
+			next = "next candidate"
+		}
+		s.log.Info("attempt failed", "request_id", rc.id, "provider", c.Provider, "model", c.Model,
+			"attempt", rc.attempts, "kind", e.Kind, "status", e.HTTPStatus(), "code", e.Code, "error", e.Message, "next", next)
+		if next == "give up" {
+			return e
+		}
+	}
+	if last == nil {
+		return &llm.Error{Kind: llm.KindUpstream, Message: "no provider is available for this model"}
+	}
+	if failed+skipped > 1 {
+		e := *last
+		e.Message = fmt.Sprintf("all %d upstream candidates failed; the last one said: %s", failed+skipped, e.Message)
+		return &e
+	}
+	return last
+}
+
+// sameAgain reports whether the failure was one key's (rate limit, refused
+// credentials) and the provider still has a key to try.
+func sameAgain(p provider.Provider, e *llm.Error) bool {
+	kp, ok := p.(provider.KeyPooled)
+	if !ok {
+		return false
+	}
+	if e.Kind != llm.KindRateLimited && e.Code != provider.CodeCredentialsRefused {
+		return false
+	}
+	return kp.KeysAvailable() > 0
+}
+
+func insertAfter(cs []router.Candidate, i int, c router.Candidate) []router.Candidate {
+	out := make([]router.Candidate, 0, len(cs)+1)
+	out = append(out, cs[:i+1]...)
+	out = append(out, c)
+	return append(out, cs[i+1:]...)
+}
+
+// contextExceeded recognises the vendors' ways of saying that a request is
+// too long for the model's context window.
+func contextExceeded(e *llm.Error) bool {
+	switch e.Code {
+	case "context_length_exceeded", "string_above_max_length", "context_window_exceeded":
+		return true
+	}
+	if e.Kind != llm.KindInvalidRequest && e.Kind != llm.KindTooLarge {
+		return false
+	}
+	m := strings.ToLower(e.Message)
+	for _, s := range []string{"context length", "context window", "maximum context", "prompt is too long",
+		"input is too long", "exceeds the maximum number of tokens", "too many tokens", "input token count"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// contentFiltered recognises a refusal by the vendor's content filter.
+func contentFiltered(e *llm.Error) bool {
+	switch e.Code {
+	case "content_filter", "content_policy_violation", "content_filtered", "responsible_ai_policy_violation":
+		return true
+	}
+	m := strings.ToLower(e.Message)
+	return strings.Contains(m, "content management policy") || strings.Contains(m, "content filter") ||
+		strings.Contains(m, "safety system")
+}
