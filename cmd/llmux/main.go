@@ -104,7 +104,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	banner(stderr, cfg, srv, ln.Addr().String())
 	if cfg.File != "" {
-		go watchConfig(ctx, cfg.File, fileSum(cfg.File), cfg.Listen, srv, log, reloadPoll)
+		go watchConfig(ctx, cfg.File, fileSum(cfg.File), srv, log, reloadPoll)
 	}
 	return srv.Run(ctx, ln, cfg.DrainTimeout.Std())
 }
@@ -118,7 +118,7 @@ const reloadPoll = 2 * time.Second
 // listen itself is not changed by a reload. Requests in flight finish with the
 // configuration they started with.
 // last identifies the content the running configuration was loaded from.
-func watchConfig(ctx context.Context, path, last, listen string, srv *gateway.Server, log *slog.Logger, every time.Duration) {
+func watchConfig(ctx context.Context, path, last string, srv *gateway.Server, log *slog.Logger, every time.Duration) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -138,24 +138,12 @@ func watchConfig(ctx context.Context, path, last, listen string, srv *gateway.Se
 			}
 			last = sum
 		}
-		if err := reload(path, listen, srv); err != nil {
+		if err := srv.ReloadFile(); err != nil {
 			log.Error("configuration reload failed; keeping the running configuration", "reason", why, "file", path, "error", err)
 			continue
 		}
 		log.Info("configuration reloaded", "reason", why, "file", path, "providers", len(srv.Providers()))
 	}
-}
-
-func reload(path, listen string, srv *gateway.Server) error {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return err
-	}
-	cfg.Listen = listen // the listener stays; a new address needs a restart
-	if err := gateway.CheckListen(cfg, listen); err != nil {
-		return err
-	}
-	return srv.Reload(cfg)
 }
 
 // fileSum identifies a file's content; "" when it cannot be read.

@@ -159,7 +159,7 @@ func TestReloadOnFileChange(t *testing.T) {
 	done := make(chan struct{})
 	sum := fileSum(path)
 	go func() {
-		watchConfig(ctx, path, sum, cfg.Listen, srv, slog.New(slog.NewTextHandler(&logs, nil)), 20*time.Millisecond)
+		watchConfig(ctx, path, sum, srv, slog.New(slog.NewTextHandler(&logs, nil)), 20*time.Millisecond)
 		close(done)
 	}()
 	defer func() { cancel(); <-done }()

@@ -9,17 +9,17 @@ import (
 	"time"
 )
 
-// admin wraps an admin API handler: GET only, and the admin key — a
+// admin wraps an admin API handler: one method, and the admin key — a
 // client key is not enough. Without an admin key configured, only loopback
 // peers are served, as for the API without client keys. Errors are
 // OpenAI-shaped JSON.
-func (s *Server) admin(h http.HandlerFunc) http.Handler {
+func (s *Server) admin(method string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := s.state.Load()
 		w.Header().Set("Content-Type", "application/json")
-		if r.Method != http.MethodGet {
-			w.Header().Set("Allow", "GET")
-			adminError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here; use GET.")
+		if r.Method != method {
+			w.Header().Set("Allow", method)
+			adminError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here; use "+method+".")
 			return
 		}
 		if !st.hasAdmin {
@@ -58,4 +58,15 @@ func adminError(w http.ResponseWriter, status int, code, msg string) {
 // key).
 func (s *Server) providerHealth(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"time": time.Now().UTC(), "providers": s.health.Snapshot(time.Now())})
+}
+
+// reloadConfig serves POST /admin/api/reload: the configuration file is
+// read again, as on SIGHUP.
+func (s *Server) reloadConfig(w http.ResponseWriter, r *http.Request) {
+	if err := s.ReloadFile(); err != nil {
+		adminError(w, http.StatusUnprocessableEntity, "reload_failed", err.Error())
+		return
+	}
+	s.log.Info("configuration reloaded", "reason", "admin API", "providers", len(s.Providers()))
+	json.NewEncoder(w).Encode(map[string]any{"status": "reloaded", "providers": len(s.Providers())})
 }

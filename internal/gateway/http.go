@@ -76,7 +76,8 @@ func (s *Server) routes() {
 		}
 	}
 	mux.HandleFunc("/healthz", s.healthz)
-	mux.Handle("/admin/api/health", s.admin(s.providerHealth))
+	mux.Handle("/admin/api/health", s.admin(http.MethodGet, s.providerHealth))
+	mux.Handle("/admin/api/reload", s.admin(http.MethodPost, s.reloadConfig))
 	mux.HandleFunc("/readyz", s.readyz)
 	mux.Handle("/metrics", s.metrics.Handler())
 	if fallback, ok := s.reg.Ingress(defaultIngress); ok {

@@ -14,6 +14,7 @@ package gateway
 
 import (
 	"crypto/sha256"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -104,6 +105,26 @@ func (s *Server) Reload(cfg *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// ReloadFile reloads the configuration from the file the running one came
+// from. The listen address stays (a new one needs a restart); a file that
+// does not load, or that would leave a reachable listener without client
+// keys, is refused and the running configuration kept.
+func (s *Server) ReloadFile() error {
+	cur := s.state.Load().cfg
+	if cur.File == "" {
+		return errors.New("the configuration came from the environment, not from a file; there is nothing to reload")
+	}
+	cfg, err := config.Load(cur.File)
+	if err != nil {
+		return err
+	}
+	cfg.Listen = cur.Listen
+	if err := CheckListen(cfg, cfg.Listen); err != nil {
+		return err
+	}
+	return s.Reload(cfg)
 }
 
 // Providers returns the ids of the providers in effect, mock included.
