@@ -141,6 +141,8 @@ func (s *Server) attempt(w *responseWriter, r *http.Request, rc *reqCtx, model s
 			next = "another key"
 		case i+1 < len(cands):
 			next = "next candidate"
+		default:
+			next = "no candidate left" // the summary below says how many failed
 		}
 		s.log.Info("attempt failed", "request_id", rc.id, "provider", c.Provider, "model", c.Model,
 			"attempt", rc.attempts, "kind", e.Kind, "status", e.HTTPStatus(), "code", e.Code, "error", e.Message, "next", next)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/llmux/llmux/internal/provider"
+	"github.com/llmux/llmux/internal/rawjson"
 	"github.com/llmux/llmux/internal/router"
 	"github.com/llmux/llmux/llm"
 )
@@ -37,6 +38,9 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 		data, err := provider.ReadBody(resp.Body)
 		if err != nil {
 			return false, err
+		}
+		if err := rawjson.Valid(data); err != nil { // a 200 the client could not parse: fail over instead
+			return false, &llm.Error{Kind: llm.KindUpstream, Message: "the upstream returned a malformed response", Cause: err}
 		}
 		if u, ok := c.pt.TapResponse(data); ok {
 			rc.usage, rc.hasUsage = u, true

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/llmux/llmux/internal/config"
@@ -84,6 +85,7 @@ type HTTP struct {
 	client   *http.Client
 	timeout  time.Duration
 	idle     time.Duration // stream idle timeout
+	first    time.Duration // first_byte_timeout, also bounding a body's first bytes; 0 for none
 	redactor *redact.Redactor
 	rewrite  protocol.Rewrite // quirks, without the model
 	fetcher  *media.Fetcher   // set when the upstream needs media inline
@@ -122,6 +124,7 @@ func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, 
 	if p.idle == 0 {
 		p.idle = DefaultStreamIdleTimeout
 	}
+	p.first = pc.FirstByteTimeout.Std()
 	fps := make([]string, len(p.keys))
 	for i, k := range p.keys {
 		sum := sha256.Sum256([]byte(k))
@@ -342,8 +345,12 @@ func (p *HTTP) Forward(ctx context.Context, f *Forward) (*http.Response, error) 
 	return resp, nil
 }
 
-// errIdle is the cause of a stream canceled for its silence.
-var errIdle = errors.New("stream idle")
+// errIdle is the cause of a stream canceled for its silence; errFirstByte
+// of one whose body did not start within the first-byte timeout.
+var (
+	errIdle      = errors.New("stream idle")
+	errFirstByte = errors.New("no first byte")
+)
 
 // streamContext bounds a call whose body is read after it returns: the
 // provider's total timeout, and a cancel cause the idle watchdog uses.
@@ -358,27 +365,42 @@ type idleKey struct{}
 // body wraps a streamed or forwarded answer: reading it fails with an
 // *llm.Error classified like a failed call (the client left, the deadline
 // passed, the stream fell silent, the connection broke), and closing it
-// ends the call's deadline. A stream silent for the idle timeout is
-// canceled by a watchdog that every read rearms.
+// ends the call's deadline. A stream silent for the idle timeout (before
+// its first bytes: the first-byte timeout, when shorter) is canceled by a
+// watchdog that every read rearms.
 func (p *HTTP) body(ctx context.Context, cancel context.CancelFunc, rc io.ReadCloser) io.ReadCloser {
 	b := &upstreamBody{ReadCloser: rc, p: p, ctx: ctx, cancel: cancel}
 	if cause, ok := ctx.Value(idleKey{}).(context.CancelCauseFunc); ok {
-		b.idle = time.AfterFunc(p.idle, func() { cause(errIdle) })
+		wait, why := p.idle, errIdle
+		if p.first > 0 && p.first < p.idle {
+			wait, why = p.first, errFirstByte
+		}
+		b.idle = time.AfterFunc(wait, func() {
+			if b.started.Load() {
+				cause(errIdle)
+				return
+			}
+			cause(why)
+		})
 	}
 	return b
 }
 
 type upstreamBody struct {
 	io.ReadCloser
-	p      *HTTP
-	ctx    context.Context
-	cancel context.CancelFunc
-	idle   *time.Timer
+	p       *HTTP
+	ctx     context.Context
+	cancel  context.CancelFunc
+	idle    *time.Timer
+	started atomic.Bool // a byte was read
 }
 
 func (b *upstreamBody) Read(buf []byte) (int, error) {
 	n, err := b.ReadCloser.Read(buf)
 	if b.idle != nil && n > 0 {
+		if !b.started.Load() {
+			b.started.Store(true)
+		}
 		b.idle.Reset(b.p.idle)
 	}
 	if err != nil && err != io.EOF {
@@ -623,8 +645,11 @@ func credentialsRefused(id string, status int) *llm.Error {
 // transportError classifies a failure to talk to the upstream. The cause
 // (which names the upstream's URL) is kept for logs only.
 func (p *HTTP) transportError(ctx context.Context, err error) *llm.Error {
-	if errors.Is(context.Cause(ctx), errIdle) {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errIdle):
 		return &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("the upstream provider %s sent nothing for %s", p.id, p.idle), Cause: err}
+	case errors.Is(cause, errFirstByte):
+		return &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("the upstream provider %s sent no data within %s of its headers", p.id, p.first), Cause: err}
 	}
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
