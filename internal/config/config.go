@@ -170,8 +170,10 @@ type Route struct {
 type Retry struct {
 	// MaxAttempts bounds the attempts of one request. Default 4.
 	MaxAttempts int `yaml:"max_attempts"`
-	// Timeout bounds all attempts of one request together, before its first
-	// byte reaches the client. Default: none beyond the providers' own.
+	// Timeout bounds all attempts of one request together, until its
+	// answer starts: an attempt still waiting then is canceled, while an
+	// answer already streaming runs to its end. Default: none beyond the
+	// providers' own.
 	Timeout Duration `yaml:"timeout"`
 	// Statuses are the upstream HTTP statuses retried elsewhere. Default
 	// 408, 409, 429, 500, 502, 503, 504 and 529; connection errors and

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -61,9 +63,14 @@ func (p *retryPolicy) retryable(e *llm.Error) bool {
 	return s > 0 && s < len(p.statuses) && p.statuses[s]
 }
 
-// tryFunc makes one attempt at a candidate. It reports whether anything was
-// written to the client: after that, no other candidate may be tried.
-type tryFunc func(c router.Candidate, p provider.Provider) (wrote bool, err error)
+// tryFunc makes one attempt at a candidate, under r's context (which the
+// route's deadline may cancel). It reports whether anything was written to
+// the client: after that, no other candidate may be tried.
+type tryFunc func(r *http.Request, c router.Candidate, p provider.Provider) (wrote bool, err error)
+
+// errDeadline cancels the attempts of a request whose retry timeout passed
+// before its answer started.
+var errDeadline = errors.New("retry deadline")
 
 // attempt walks the candidates for model until one succeeds, a failure is
 // not worth retrying, the attempts or the time run out, or the response has
@@ -80,19 +87,34 @@ func (s *Server) attempt(w *responseWriter, r *http.Request, rc *reqCtx, model s
 	if opts.Timeout > 0 {
 		timeout = opts.Timeout
 	}
+	if timeout > 0 {
+		// The deadline bounds the attempts, not the answer: once the first
+		// byte went out, a stream runs to its end.
+		ctx, cancel := context.WithCancelCause(r.Context())
+		defer cancel(nil)
+		t := time.AfterFunc(timeout-time.Since(rc.start), func() {
+			if !w.started.Load() {
+				cancel(errDeadline)
+			}
+		})
+		defer t.Stop()
+		r = r.WithContext(ctx)
+	}
+	deadline := func() *llm.Error {
+		return &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("no upstream answered within %s", timeout)}
+	}
 	var last *llm.Error
 	failed, skipped := 0, 0
 	usedContext, usedFilter := false, false
 	for i := 0; i < len(cands); i++ {
 		c := cands[i]
 		if err := r.Context().Err(); err != nil {
+			if errors.Is(context.Cause(r.Context()), errDeadline) {
+				return deadline()
+			}
 			return llm.AsError(err)
 		}
 		if rc.attempts >= maxAttempts {
-			break
-		}
-		if timeout > 0 && time.Since(rc.start) > timeout {
-			last = &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("no upstream answered within the route's %s", timeout)}
 			break
 		}
 		prov, ok := rc.st.providers[c.Provider]
@@ -101,7 +123,7 @@ func (s *Server) attempt(w *responseWriter, r *http.Request, rc *reqCtx, model s
 		}
 		rc.attempts++
 		rc.provider, rc.upstreamModel = c.Provider, c.Model
-		wrote, err := try(c, prov)
+		wrote, err := try(r, c, prov)
 		if err == nil {
 			s.metrics.Attempts.WithLabelValues(c.Provider, "ok").Inc()
 			return nil
@@ -112,6 +134,11 @@ func (s *Server) attempt(w *responseWriter, r *http.Request, rc *reqCtx, model s
 			return errAborted
 		}
 		if e.Kind == llm.KindCanceled {
+			if errors.Is(context.Cause(r.Context()), errDeadline) {
+				s.log.Info("attempt failed", "request_id", rc.id, "provider", c.Provider, "model", c.Model,
+					"attempt", rc.attempts, "kind", llm.KindTimeout, "error", "the request's retry timeout passed", "next", "give up")
+				return deadline()
+			}
 			return e
 		}
 		if e.Code == provider.CodeUnavailable {

@@ -73,7 +73,7 @@ func (s *Server) chat(ing protocol.Ingress) chatHandler {
 		if err != nil {
 			return err
 		}
-		return s.attempt(w, r, rc, c.peek.Model, cands, func(cand router.Candidate, prov provider.Provider) (bool, error) {
+		return s.attempt(w, r, rc, c.peek.Model, cands, func(r *http.Request, cand router.Candidate, prov provider.Provider) (bool, error) {
 			if ptp, ok := prov.(provider.Passthrougher); ok && pt != nil && ptp.Protocol() == ing.ID() {
 				return s.passthrough(w, r, rc, c, cand, ptp)
 			}

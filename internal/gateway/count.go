@@ -40,7 +40,7 @@ func (s *Server) count(ing protocol.Ingress, ci protocol.CountIngress) chatHandl
 		if err != nil {
 			return err
 		}
-		return s.attempt(w, r, rc, req.Model, cands, func(c router.Candidate, prov provider.Provider) (bool, error) {
+		return s.attempt(w, r, rc, req.Model, cands, func(r *http.Request, c router.Candidate, prov provider.Provider) (bool, error) {
 			n, estimated := 0, true
 			if counter, ok := prov.(provider.Counter); ok {
 				var err error

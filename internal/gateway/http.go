@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/llmux/llmux/llm"
@@ -418,6 +419,7 @@ type responseWriter struct {
 	http.ResponseWriter
 	status    int
 	committed bool
+	started   atomic.Bool // committed, readable from other goroutines
 	flusher   http.Flusher
 }
 
@@ -426,6 +428,7 @@ func (w *responseWriter) WriteHeader(code int) {
 		return
 	}
 	w.committed = true
+	w.started.Store(true)
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }

@@ -33,7 +33,7 @@ func (s *Server) embeddings(ing protocol.Ingress, ei protocol.EmbeddingIngress) 
 		if err != nil {
 			return err
 		}
-		return s.attempt(w, r, rc, req.Model, cands, func(c router.Candidate, prov provider.Provider) (bool, error) {
+		return s.attempt(w, r, rc, req.Model, cands, func(r *http.Request, c router.Candidate, prov provider.Provider) (bool, error) {
 			emb, ok := prov.(provider.Embedder)
 			if !ok {
 				return false, llm.InvalidParam("model", "The model `%s` does not support embeddings.", req.Model)
