@@ -198,10 +198,11 @@ func (f *Fetcher) fetch(ctx context.Context, url string) ([]byte, string, error)
 	req.Header.Set("Accept", "image/*, audio/*, application/pdf, */*;q=0.5")
 	resp, err := f.client.Do(req)
 	if err != nil {
+		var ne net.Error
 		switch {
 		case errors.Is(err, errPrivate):
 			return nil, "", errPrivate
-		case ctx.Err() != nil:
+		case ctx.Err() != nil, errors.As(err, &ne) && ne.Timeout():
 			return nil, "", fmt.Errorf("no answer within %s", f.timeout)
 		}
 		return nil, "", errors.New("the server could not be reached")
