@@ -75,3 +75,9 @@ type Relay interface {
 	// Usage returns the usage the stream reported, if any.
 	Usage() (llm.Usage, bool)
 }
+
+// RefuseField is the refusal of a passed-through request that sets a field
+// the upstream cannot honour (Rewrite.Refuse).
+func RefuseField(name, upstream string) *llm.Error {
+	return llm.InvalidParam(name, "%s: not supported by the upstream %s", name, upstream)
+}

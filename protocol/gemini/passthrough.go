@@ -53,37 +53,16 @@ func members(body []byte, dst []rawjson.Member) ([]rawjson.Member, error) {
 	return ms, nil
 }
 
-// keyOf returns a member's name, decoding escapes when there are any.
-func keyOf(m *rawjson.Member) string {
-	if bytes.IndexByte(m.Key, '\\') < 0 {
-		return string(m.Key)
-	}
-	s, err := rawjson.String(append(append([]byte{'"'}, m.Key...), '"'))
-	if err != nil {
-		return string(m.Key)
-	}
-	return s
-}
-
-// keyIs reports whether a member's decoded name is name, without
-// allocating for the usual key that has no escapes.
-func keyIs(m *rawjson.Member, name string) bool {
-	if bytes.IndexByte(m.Key, '\\') < 0 {
-		return string(m.Key) == name
-	}
-	return keyOf(m) == name
-}
-
 // keyMatches reports whether a member's name matches name as DecodeRequest
 // matches it (see decodeOptions): ignoring case, '_' and '-'. name is
 // lower case, without either.
 func keyMatches(m *rawjson.Member, name string) bool {
-	if keyIs(m, name) {
+	if m.NameIs(name) {
 		return true
 	}
 	var buf [32]byte
 	folded := buf[:0]
-	for _, c := range []byte(keyOf(m)) {
+	for _, c := range []byte(m.Name()) {
 		if c != '_' && c != '-' {
 			folded = append(folded, c)
 		}
@@ -105,38 +84,9 @@ func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	present := func(name string) int {
-		for i := range ms {
-			if keyIs(&ms[i], name) {
-				return i
-			}
-		}
-		return -1
-	}
-	for _, name := range rw.Refuse {
-		for i := range ms {
-			if keyIs(&ms[i], name) && rawjson.Kind(ms[i].Value(body)) != "null" {
-				return nil, llm.InvalidParam(name, "%s: not supported by the upstream %s", name, rw.Upstream)
-			}
-		}
-	}
-	edits := make([]rawjson.Edit, 0, len(rw.Drop)+len(rw.Rename))
-	for _, name := range rw.Drop {
-		for i := range ms {
-			if keyIs(&ms[i], name) {
-				edits = append(edits, rawjson.Edit{Key: string(ms[i].Key), Delete: true})
-			}
-		}
-	}
-	for from, to := range rw.Rename {
-		i := present(from)
-		switch {
-		case i < 0:
-		case present(to) >= 0:
-			edits = append(edits, rawjson.Edit{Key: string(ms[i].Key), Delete: true})
-		default:
-			edits = append(edits, rawjson.Edit{Key: string(ms[i].Key), Rename: to})
-		}
+	edits, refused := rawjson.FieldEdits(body, ms, nil, rw.Drop, rw.Rename, rw.Refuse)
+	if refused != "" {
+		return nil, protocol.RefuseField(refused, rw.Upstream)
 	}
 	return rawjson.Apply(dst, body, ms, edits), nil
 }

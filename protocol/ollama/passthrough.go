@@ -36,7 +36,7 @@ func (Protocol) PeekRequest(body []byte) (protocol.Peek, error) {
 	hasModel := false
 	for i := range ms {
 		m := &ms[i]
-		key := keyOf(m)
+		key := m.Name()
 		for k, name := range routed {
 			if key == name {
 				if seen[k] {
@@ -95,27 +95,6 @@ func members(body []byte, dst []rawjson.Member) ([]rawjson.Member, error) {
 	return ms, nil
 }
 
-// keyOf returns a member's name, decoding escapes when there are any.
-func keyOf(m *rawjson.Member) string {
-	if bytes.IndexByte(m.Key, '\\') < 0 {
-		return string(m.Key)
-	}
-	s, err := rawjson.String(append(append([]byte{'"'}, m.Key...), '"'))
-	if err != nil {
-		return string(m.Key)
-	}
-	return s
-}
-
-// keyIs reports whether a member's decoded name is name, without allocating
-// for the usual key that has no escapes.
-func keyIs(m *rawjson.Member, name string) bool {
-	if bytes.IndexByte(m.Key, '\\') < 0 {
-		return string(m.Key) == name
-	}
-	return keyOf(m) == name
-}
-
 // RewriteRequest sets the upstream model and drops, renames or refuses the
 // fields the upstream does not accept. All other bytes of the body are
 // kept. Members are found by their decoded names, as PeekRequest and the
@@ -132,45 +111,13 @@ func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, e
 			return nil, err
 		}
 	}
-	present := func(name string) int {
-		for i := range ms {
-			if keyIs(&ms[i], name) {
-				return i
-			}
-		}
-		return -1
-	}
-	for _, name := range rw.Refuse {
-		for i := range ms {
-			if keyIs(&ms[i], name) && rawjson.Kind(ms[i].Value(body)) != "null" {
-				return nil, llm.InvalidParam(name, "%s: not supported by the upstream %s", name, rw.Upstream)
-			}
-		}
-	}
 	edits := make([]rawjson.Edit, 0, 1+len(rw.Drop)+len(rw.Rename))
 	if rw.Model != "" {
-		key := "model"
-		if i := present("model"); i >= 0 {
-			key = string(ms[i].Key)
-		}
-		edits = append(edits, rawjson.Edit{Key: key, Value: rawjson.AppendString(nil, rw.Model)})
+		edits = append(edits, rawjson.Edit{Key: rawjson.RawKey(ms, "model"), Value: rawjson.AppendString(nil, rw.Model)})
 	}
-	for _, name := range rw.Drop {
-		for i := range ms {
-			if keyIs(&ms[i], name) {
-				edits = append(edits, rawjson.Edit{Key: string(ms[i].Key), Delete: true})
-			}
-		}
-	}
-	for from, to := range rw.Rename {
-		i := present(from)
-		switch {
-		case i < 0:
-		case present(to) >= 0:
-			edits = append(edits, rawjson.Edit{Key: string(ms[i].Key), Delete: true})
-		default:
-			edits = append(edits, rawjson.Edit{Key: string(ms[i].Key), Rename: to})
-		}
+	edits, refused := rawjson.FieldEdits(body, ms, edits, rw.Drop, rw.Rename, rw.Refuse)
+	if refused != "" {
+		return nil, protocol.RefuseField(refused, rw.Upstream)
 	}
 	return rawjson.Apply(dst, body, ms, edits), nil
 }

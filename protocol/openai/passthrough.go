@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 
 	"github.com/go-json-experiment/json"
 
@@ -34,7 +35,7 @@ func (Protocol) PeekRequest(body []byte) (protocol.Peek, error) {
 	hasModel, hasMessages := false, false
 	for i := range ms {
 		m := &ms[i]
-		key := keyOf(m)
+		key := m.Name()
 		for k, name := range routed {
 			if key == name {
 				if seen[k] {
@@ -112,27 +113,6 @@ func members(body []byte, dst []rawjson.Member) ([]rawjson.Member, error) {
 	return ms, nil
 }
 
-// keyOf returns a member's name, decoding escapes when there are any.
-func keyOf(m *rawjson.Member) string {
-	if bytes.IndexByte(m.Key, '\\') < 0 {
-		return string(m.Key)
-	}
-	s, err := rawjson.String(append(append([]byte{'"'}, m.Key...), '"'))
-	if err != nil {
-		return string(m.Key)
-	}
-	return s
-}
-
-// keyIs reports whether a member's decoded name is name, without allocating
-// for the usual key that has no escapes.
-func keyIs(m *rawjson.Member, name string) bool {
-	if bytes.IndexByte(m.Key, '\\') < 0 {
-		return string(m.Key) == name
-	}
-	return keyOf(m) == name
-}
-
 // RewriteRequest sets the upstream model, makes a stream report usage,
 // and drops or renames the fields the upstream does not accept. All other
 // bytes of the body are kept. Members are found by their decoded names, as
@@ -149,62 +129,21 @@ func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, e
 			return nil, err
 		}
 	}
-	present := func(name string) int {
-		for i := range ms {
-			if keyIs(&ms[i], name) {
-				return i
-			}
-		}
-		return -1
-	}
-	// rawKey is name as the body spells it, which is what edits match.
-	rawKey := func(name string) string {
-		if i := present(name); i >= 0 {
-			return string(ms[i].Key)
-		}
-		return name
-	}
-	for _, name := range rw.Refuse {
-		for i := range ms {
-			if keyIs(&ms[i], name) && rawjson.Kind(ms[i].Value(body)) != "null" {
-				return nil, llm.InvalidParam(name, "%s: not supported by the upstream %s", name, rw.Upstream)
-			}
-		}
-	}
-	edits := make([]rawjson.Edit, 0, 4+len(rw.Drop)+len(rw.Rename))
+	edits := make([]rawjson.Edit, 0, 2+len(rw.Drop)+len(rw.Rename))
 	if rw.Model != "" {
-		edits = append(edits, rawjson.Edit{Key: rawKey("model"), Value: rawjson.AppendString(nil, rw.Model)})
+		edits = append(edits, rawjson.Edit{Key: rawjson.RawKey(ms, "model"), Value: rawjson.AppendString(nil, rw.Model)})
 	}
-	dropped := func(name string) bool {
-		for _, d := range rw.Drop {
-			if d == name {
-				return true
-			}
-		}
-		return false
-	}
-	if rw.StreamUsage && !dropped("stream_options") {
-		if i := present("stream"); i >= 0 {
+	if rw.StreamUsage && !slices.Contains(rw.Drop, "stream_options") {
+		if i := rawjson.Index(ms, "stream"); i >= 0 {
 			if b, _ := rawjson.Bool(ms[i].Value(body)); b {
-				edits = append(edits, rawjson.Edit{Key: rawKey("stream_options"), Value: withIncludeUsage(ms, body, present("stream_options"))})
+				edits = append(edits, rawjson.Edit{Key: rawjson.RawKey(ms, "stream_options"),
+					Value: withIncludeUsage(ms, body, rawjson.Index(ms, "stream_options"))})
 			}
 		}
 	}
-	for _, name := range rw.Drop {
-		for i := range ms {
-			if keyIs(&ms[i], name) {
-				edits = append(edits, rawjson.Edit{Key: string(ms[i].Key), Delete: true})
-			}
-		}
-	}
-	for from, to := range rw.Rename {
-		switch {
-		case present(from) < 0:
-		case present(to) >= 0:
-			edits = append(edits, rawjson.Edit{Key: rawKey(from), Delete: true})
-		default:
-			edits = append(edits, rawjson.Edit{Key: rawKey(from), Rename: to})
-		}
+	edits, refused := rawjson.FieldEdits(body, ms, edits, rw.Drop, rw.Rename, rw.Refuse)
+	if refused != "" {
+		return nil, protocol.RefuseField(refused, rw.Upstream)
 	}
 	return rawjson.Apply(dst, body, ms, edits), nil
 }
