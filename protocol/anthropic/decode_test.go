@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -153,8 +154,8 @@ func TestDecodeRequest(t *testing.T) {
 			want := tt.want
 			normalize(got)
 			normalize(&want)
-			if dump(got) != dump(&want) {
-				t.Errorf("got  %s\nwant %s", dump(got), dump(&want))
+			if testkit.Dump(got) != testkit.Dump(&want) {
+				t.Errorf("got  %s\nwant %s", testkit.Dump(got), testkit.Dump(&want))
 			}
 		})
 	}
@@ -226,7 +227,7 @@ func TestDecodeCountRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	if req.MaxTokens != nil || req.Model != "m" || len(req.Messages) != 2 {
-		t.Errorf("DecodeCountRequest = %s", dump(req))
+		t.Errorf("DecodeCountRequest = %s", testkit.Dump(req))
 	}
 	if _, err := proto.DecodeCountRequest([]byte(`{"model":"m"}`)); err == nil {
 		t.Error("a count request without messages was accepted")

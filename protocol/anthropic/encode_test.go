@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol/anthropic"
 )
@@ -227,7 +228,7 @@ func TestEncodeRequest(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			if !jsonEqual(got, []byte(tt.want)) {
+			if !testkit.JSONEqual(got, []byte(tt.want)) {
 				t.Errorf("got  %s\nwant %s", got, tt.want)
 			}
 		})
@@ -255,7 +256,7 @@ func TestEncodeCountRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"model":"up",` + hiWire + `,"tools":[{"name":"f","input_schema":{"type":"object","properties":{}}}],"thinking":{"type":"enabled","budget_tokens":2000}}`
-	if !jsonEqual(got, []byte(want)) {
+	if !testkit.JSONEqual(got, []byte(want)) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
@@ -288,7 +289,7 @@ func TestEncodeResponse(t *testing.T) {
 		"stop_reason":"tool_use","stop_sequence":null,
 		"usage":{"input_tokens":30,"cache_creation_input_tokens":10,"cache_read_input_tokens":60,"output_tokens":7}}`
 	gb, _ := json.Marshal(got)
-	if !jsonEqual(gb, []byte(want)) {
+	if !testkit.JSONEqual(gb, []byte(want)) {
 		t.Errorf("got  %s\nwant %s", gb, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -71,7 +72,7 @@ func TestDecodeErrorFixtures(t *testing.T) {
 			t.Errorf("no expectation for %s", file)
 			continue
 		}
-		e := proto.DecodeError(want.status, readFile(t, file))
+		e := proto.DecodeError(want.status, testkit.ReadFile(t, file))
 		if e.Kind != want.kind || e.HTTPStatus() != want.status || e.Type != want.typ || e.Origin != "anthropic" || !strings.Contains(e.Message, want.msg) {
 			t.Errorf("%s: DecodeError = %#v", filepath.Base(file), e)
 		}

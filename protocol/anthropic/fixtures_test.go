@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -102,7 +103,7 @@ func wireStreamUsage(t testing.TB, body []byte) *llm.Usage {
 func TestStreamFixtures(t *testing.T) {
 	for _, file := range fixtures(t, true, true) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			body := readFile(t, file)
+			body := testkit.ReadFile(t, file)
 			var text, args strings.Builder
 			for _, e := range wireEvents(t, body) {
 				switch e.Delta.Type {
@@ -134,7 +135,7 @@ func TestStreamFixtures(t *testing.T) {
 }
 
 func TestFixtureTextThenTool(t *testing.T) {
-	body := readFile(t, filepath.Join(fixtureDir, "messages-text-then-tool.stream.body.sse"))
+	body := testkit.ReadFile(t, filepath.Join(fixtureDir, "messages-text-then-tool.stream.body.sse"))
 	resp, err := llm.Collect(proto.NewStreamDecoder(io.NopCloser(bytes.NewReader(body))))
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func TestFixtureTextThenTool(t *testing.T) {
 	}
 	calls := c.Message.ToolCalls()
 	if len(calls) != 1 || calls[0].ID != "toolu_01QE1WLsSVp5hy5Q3GmGTmjP" || calls[0].Name != "updateIssueList" || calls[0].Arguments != "" {
-		t.Errorf("calls = %s", dump(calls))
+		t.Errorf("calls = %s", testkit.Dump(calls))
 	}
 	if want := (llm.Usage{InputTokens: 565, OutputTokens: 48}); resp.Usage != want {
 		t.Errorf("usage = %+v, want %+v", resp.Usage, want)
@@ -157,12 +158,12 @@ func TestFixtureTextThenTool(t *testing.T) {
 
 func TestResponseFixtures(t *testing.T) {
 	t.Run("text", func(t *testing.T) {
-		resp, err := proto.DecodeResponse(readFile(t, filepath.Join(fixtureDir, "messages-text.body.json")))
+		resp, err := proto.DecodeResponse(testkit.ReadFile(t, filepath.Join(fixtureDir, "messages-text.body.json")))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if resp.Text() != "The capital of France is Paris." || resp.ID != "msg_01Fg1JVgvCYUHWsxrj9GkpEv" || resp.Model != "claude-3-opus-20240229" {
-			t.Errorf("response = %s", dump(resp))
+			t.Errorf("response = %s", testkit.Dump(resp))
 		}
 		if resp.Choices[0].FinishReason != llm.FinishStop || resp.Usage != (llm.Usage{InputTokens: 20, OutputTokens: 10}) {
 			t.Errorf("finish %q usage %+v", resp.Choices[0].FinishReason, resp.Usage)
@@ -172,13 +173,13 @@ func TestResponseFixtures(t *testing.T) {
 		}
 	})
 	t.Run("tool", func(t *testing.T) {
-		resp, err := proto.DecodeResponse(readFile(t, filepath.Join(fixtureDir, "messages-tool.body.json")))
+		resp, err := proto.DecodeResponse(testkit.ReadFile(t, filepath.Join(fixtureDir, "messages-tool.body.json")))
 		if err != nil {
 			t.Fatal(err)
 		}
 		calls := resp.Choices[0].Message.ToolCalls()
 		if len(calls) != 1 || calls[0].ID != "toolu_01X9wcHKKAZD9tBC711xipPa" || calls[0].Name != "get_user_country" || calls[0].Arguments != "{}" {
-			t.Errorf("calls = %s", dump(calls))
+			t.Errorf("calls = %s", testkit.Dump(calls))
 		}
 		if resp.Choices[0].FinishReason != llm.FinishToolCalls || resp.Usage != (llm.Usage{InputTokens: 445, OutputTokens: 23}) {
 			t.Errorf("finish %q usage %+v", resp.Choices[0].FinishReason, resp.Usage)
@@ -228,8 +229,8 @@ func TestDecodeResponse(t *testing.T) {
 			want := tt.want
 			normalize(got)
 			normalize(&want)
-			if dump(got) != dump(&want) {
-				t.Errorf("got  %s\nwant %s", dump(got), dump(&want))
+			if testkit.Dump(got) != testkit.Dump(&want) {
+				t.Errorf("got  %s\nwant %s", testkit.Dump(got), testkit.Dump(&want))
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -43,7 +44,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("DecodeCountRequest disagrees: %v", cerr)
 		}
 		if req.Model == "" || len(req.Messages) == 0 || req.MaxTokens == nil || req.Origin != "anthropic" {
-			t.Fatalf("accepted a request without model, messages or max_tokens: %s", dump(req))
+			t.Fatalf("accepted a request without model, messages or max_tokens: %s", testkit.Dump(req))
 		}
 		p, err := proto.PeekRequest(body)
 		if err != nil {
@@ -67,7 +68,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("EncodeRequest, second round: %v", err)
 		}
-		if !jsonEqual(wire, wire2) {
+		if !testkit.JSONEqual(wire, wire2) {
 			t.Fatalf("encoding is not stable:\n%s\n%s", wire, wire2)
 		}
 		if _, err := proto.EncodeCountRequest(req, "m"); err != nil {
@@ -138,7 +139,7 @@ func FuzzDecodeResponse(f *testing.F) {
 			t.Fatalf("the encoded response does not decode: %v\n%s", err, out.Bytes())
 		}
 		if again.Usage != resp.Usage || again.Text() != resp.Text() || len(again.Choices) != 1 {
-			t.Fatalf("re-decoded response differs:\n%s\n%s", dump(resp), dump(again))
+			t.Fatalf("re-decoded response differs:\n%s\n%s", testkit.Dump(resp), testkit.Dump(again))
 		}
 		out.Reset()
 		enc := proto.NewStreamEncoder(&out, &llm.Request{Model: "m"})
@@ -241,7 +242,7 @@ func FuzzStreamDecoder(f *testing.F) {
 		a, _ := llm.Collect(llm.NewSliceStream(evs))
 		b, _ := llm.Collect(llm.NewSliceStream(again))
 		if a.Text() != b.Text() || len(a.Choices[0].Message.ToolCalls()) != len(b.Choices[0].Message.ToolCalls()) || a.Usage != b.Usage {
-			t.Fatalf("re-encoding changed the answer:\n%s\n%s\n%s", dump(a), dump(b), out.Bytes())
+			t.Fatalf("re-encoding changed the answer:\n%s\n%s\n%s", testkit.Dump(a), testkit.Dump(b), out.Bytes())
 		}
 	})
 }

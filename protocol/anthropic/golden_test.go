@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -22,17 +23,17 @@ func TestRequestGolden(t *testing.T) {
 				t.Fatalf("DecodeRequest: %v", err)
 			}
 			base := filepath.Join("testdata/requests", name)
-			goldenJSON(t, base+".canonical.golden", []byte(dump(req)))
+			testkit.GoldenJSON(t, base+".canonical.golden", []byte(testkit.Dump(req)))
 			out, err := proto.EncodeRequest(req, "upstream-model")
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			goldenJSON(t, base+".golden", out)
+			testkit.GoldenJSON(t, base+".golden", out)
 			count, err := proto.EncodeCountRequest(req, "upstream-model")
 			if err != nil {
 				t.Fatalf("EncodeCountRequest: %v", err)
 			}
-			goldenJSON(t, base+".count.golden", count)
+			testkit.GoldenJSON(t, base+".count.golden", count)
 		})
 	}
 }
@@ -46,7 +47,7 @@ func TestCanonicalGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			goldenJSON(t, filepath.Join("testdata/canonical", name+".golden"), out)
+			testkit.GoldenJSON(t, filepath.Join("testdata/canonical", name+".golden"), out)
 		})
 	}
 }
@@ -57,7 +58,7 @@ func TestResponseGolden(t *testing.T) {
 	for _, file := range fixtures(t, false, true) {
 		name := strings.TrimSuffix(filepath.Base(file), ".body.json")
 		t.Run(name, func(t *testing.T) {
-			resp, err := proto.DecodeResponse(readFile(t, file))
+			resp, err := proto.DecodeResponse(testkit.ReadFile(t, file))
 			if err != nil {
 				t.Fatalf("DecodeResponse: %v", err)
 			}
@@ -65,7 +66,7 @@ func TestResponseGolden(t *testing.T) {
 			if err := proto.EncodeResponse(&out, &llm.Request{Model: "client-model"}, resp); err != nil {
 				t.Fatalf("EncodeResponse: %v", err)
 			}
-			goldenJSON(t, filepath.Join("testdata/responses", name+".json.golden"), out.Bytes())
+			testkit.GoldenJSON(t, filepath.Join("testdata/responses", name+".json.golden"), out.Bytes())
 		})
 	}
 }
@@ -77,14 +78,14 @@ func streamInputs(t testing.TB) map[string][]byte {
 	t.Helper()
 	in := make(map[string][]byte)
 	for _, file := range fixtures(t, true, true) {
-		in[strings.TrimSuffix(filepath.Base(file), ".body.sse")] = readFile(t, file)
+		in[strings.TrimSuffix(filepath.Base(file), ".body.sse")] = testkit.ReadFile(t, file)
 	}
 	crafted, err := filepath.Glob("testdata/streams/*.sse")
 	if err != nil || len(crafted) == 0 {
 		t.Fatalf("no streams in testdata/streams: %v", err)
 	}
 	for _, file := range crafted {
-		in[strings.TrimSuffix(filepath.Base(file), ".sse")] = readFile(t, file)
+		in[strings.TrimSuffix(filepath.Base(file), ".sse")] = testkit.ReadFile(t, file)
 	}
 	return in
 }
@@ -102,7 +103,7 @@ func TestStreamGolden(t *testing.T) {
 			}
 			text.WriteString(formatEnd(streamErr))
 			base := filepath.Join("testdata/streams", name)
-			golden(t, base+".events.golden", []byte(text.String()))
+			testkit.Golden(t, base+".events.golden", []byte(text.String()))
 
 			var out bytes.Buffer
 			enc := proto.NewStreamEncoder(&out, &llm.Request{Model: "client-model", Stream: true})
@@ -123,7 +124,7 @@ func TestStreamGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ending the stream: %v", err)
 			}
-			golden(t, base+".sse.golden", out.Bytes())
+			testkit.Golden(t, base+".sse.golden", out.Bytes())
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -144,7 +145,7 @@ func TestRewriteKeepsCorpus(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		before.Model = "upstream"
-		if dump(before) != dump(after) {
+		if testkit.Dump(before) != testkit.Dump(after) {
 			t.Errorf("%s: the rewrite changed more than the model", name)
 		}
 		if d := len(out) - len(body); d != len("upstream")-len(p.Model) {
@@ -177,7 +178,7 @@ func TestRewriteReusesScan(t *testing.T) {
 
 func TestTapResponse(t *testing.T) {
 	for _, file := range fixtures(t, false, true) {
-		body := readFile(t, file)
+		body := testkit.ReadFile(t, file)
 		resp, err := proto.DecodeResponse(body)
 		if err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -80,7 +81,7 @@ func TestRelay(t *testing.T) {
 }
 
 func TestRelayWriteErrors(t *testing.T) {
-	body := readFile(t, fixtureDir+"/messages-tool.stream.body.sse")
+	body := testkit.ReadFile(t, fixtureDir+"/messages-tool.stream.body.sse")
 	errWrite := errors.New("client gone")
 	relay := proto.NewRelay(protocol.Peek{Model: "m", Stream: true})
 	err := relay.Copy(writerFunc(func([]byte) (int, error) { return 0, errWrite }), func() error { return nil }, bytes.NewReader(body))

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -38,14 +39,14 @@ func TestRoundTrip(t *testing.T) {
 			}
 			normalize(first)
 			normalize(second)
-			if dump(second) != dump(first) {
-				t.Errorf("round trip changed the request:\ngot  %s\nwant %s\nwire %s", dump(second), dump(first), wire)
+			if testkit.Dump(second) != testkit.Dump(first) {
+				t.Errorf("round trip changed the request:\ngot  %s\nwant %s\nwire %s", testkit.Dump(second), testkit.Dump(first), wire)
 			}
 			again, err := proto.EncodeRequest(second, second.Model)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !jsonEqual(again, wire) {
+			if !testkit.JSONEqual(again, wire) {
 				t.Errorf("second encoding differs:\n%s\n%s", again, wire)
 			}
 		})
@@ -61,8 +62,8 @@ func TestModels(t *testing.T) {
 	}
 	want := []llm.Model{{ID: "claude-sonnet-4-5-20250929", DisplayName: "Claude Sonnet 4.5", Created: time.Date(2025, 9, 29, 0, 0, 0, 0, time.UTC).Unix()},
 		{ID: "claude-x"}}
-	if dump(models) != dump(want) {
-		t.Errorf("DecodeModels = %s", dump(models))
+	if testkit.Dump(models) != testkit.Dump(want) {
+		t.Errorf("DecodeModels = %s", testkit.Dump(models))
 	}
 	var out bytes.Buffer
 	if err := proto.EncodeModels(&out, models); err != nil {
@@ -71,11 +72,11 @@ func TestModels(t *testing.T) {
 	wantJSON := `{"data":[{"type":"model","id":"claude-sonnet-4-5-20250929","display_name":"Claude Sonnet 4.5","created_at":"2025-09-29T00:00:00Z"},
 		{"type":"model","id":"claude-x","display_name":"claude-x","created_at":"1970-01-01T00:00:00Z"}],
 		"has_more":false,"first_id":"claude-sonnet-4-5-20250929","last_id":"claude-x"}`
-	if !jsonEqual(out.Bytes(), []byte(wantJSON)) {
+	if !testkit.JSONEqual(out.Bytes(), []byte(wantJSON)) {
 		t.Errorf("EncodeModels = %s", out.Bytes())
 	}
 	out.Reset()
-	if err := proto.EncodeModels(&out, nil); err != nil || !jsonEqual(out.Bytes(), []byte(`{"data":[],"has_more":false,"first_id":null,"last_id":null}`)) {
+	if err := proto.EncodeModels(&out, nil); err != nil || !testkit.JSONEqual(out.Bytes(), []byte(`{"data":[],"has_more":false,"first_id":null,"last_id":null}`)) {
 		t.Errorf("EncodeModels(nil) = %s, %v", out.Bytes(), err)
 	}
 	if _, err := proto.DecodeModels([]byte(`{"data":{}}`)); err == nil {
@@ -106,11 +107,11 @@ func TestCount(t *testing.T) {
 }
 
 func TestRoutes(t *testing.T) {
-	got := dump(proto.Routes()) + dump(proto.Prefixes()) + dump(proto.ForwardHeaders())
-	want := dump([]protocol.Route{{Method: "POST", Path: "/v1/messages", Op: protocol.OpChat},
+	got := testkit.Dump(proto.Routes()) + testkit.Dump(proto.Prefixes()) + testkit.Dump(proto.ForwardHeaders())
+	want := testkit.Dump([]protocol.Route{{Method: "POST", Path: "/v1/messages", Op: protocol.OpChat},
 		{Method: "POST", Path: "/v1/messages/count_tokens", Op: protocol.OpCountTokens},
 		{Method: "GET", Path: "/v1/models", Op: protocol.OpModels}}) +
-		dump([]string{"/anthropic", "/claude"}) + dump([]string{"Anthropic-Version", "Anthropic-Beta"})
+		testkit.Dump([]string{"/anthropic", "/claude"}) + testkit.Dump([]string{"Anthropic-Version", "Anthropic-Beta"})
 	if got != want {
 		t.Errorf("routes, prefixes, headers = %s\nwant %s", got, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -234,8 +235,8 @@ func TestStreamRoundTrip(t *testing.T) {
 		}
 		a, _ := llm.Collect(llm.NewSliceStream(evs))
 		b, _ := llm.Collect(llm.NewSliceStream(again))
-		if dump(a) != dump(b) {
-			t.Errorf("%s: round trip changed the answer:\n%s\n%s", name, dump(a), dump(b))
+		if testkit.Dump(a) != testkit.Dump(b) {
+			t.Errorf("%s: round trip changed the answer:\n%s\n%s", name, testkit.Dump(a), testkit.Dump(b))
 		}
 	}
 }
@@ -289,7 +290,7 @@ type closeRecorder struct {
 func (c *closeRecorder) Close() error { c.closed = true; return nil }
 
 func TestStreamDecoderClose(t *testing.T) {
-	body := &closeRecorder{Reader: strings.NewReader(string(readFile(t, fixtureDir+"/messages-text.stream.body.sse")))}
+	body := &closeRecorder{Reader: strings.NewReader(string(testkit.ReadFile(t, fixtureDir+"/messages-text.stream.body.sse")))}
 	s := proto.NewStreamDecoder(body)
 	if _, err := s.Next(); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -103,7 +104,7 @@ func TestModels(t *testing.T) {
 	want := `{"models":[
 		{"name":"models/fast","baseModelId":"fast","displayName":"fast","supportedGenerationMethods":["generateContent","streamGenerateContent","countTokens"]},
 		{"name":"models/claude/sonnet","baseModelId":"claude/sonnet","displayName":"Sonnet","supportedGenerationMethods":["generateContent","streamGenerateContent","countTokens"]}]}`
-	if !jsonEqual(out.Bytes(), []byte(want)) {
+	if !testkit.JSONEqual(out.Bytes(), []byte(want)) {
 		t.Errorf("EncodeModels = %s", out.Bytes())
 	}
 	models, err := proto.DecodeModels([]byte(`{"models":[

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -84,7 +85,7 @@ func BenchmarkRequest(b *testing.B) {
 			}
 		}
 	})
-	cli := readFile(b, "testdata/requests/gemini-cli-recorded.json")
+	cli := testkit.ReadFile(b, "testdata/requests/gemini-cli-recorded.json")
 	b.Run("decode gemini-cli 40KB", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(cli)))

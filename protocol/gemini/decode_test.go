@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -154,7 +155,7 @@ func TestDecodeRequest(t *testing.T) {
 			normalize(got)
 			normalize(&tt.want)
 			if !reflect.DeepEqual(got, &tt.want) {
-				t.Errorf("DecodeRequest:\ngot  %s\nwant %s", dump(got), dump(&tt.want))
+				t.Errorf("DecodeRequest:\ngot  %s\nwant %s", testkit.Dump(got), testkit.Dump(&tt.want))
 			}
 		})
 	}
@@ -163,7 +164,7 @@ func TestDecodeRequest(t *testing.T) {
 // TestCallIDsStable: the same history decodes to the same ids every time,
 // and different calls get different ids.
 func TestCallIDsStable(t *testing.T) {
-	body := readFile(t, "testdata/requests/tool-history.json")
+	body := testkit.ReadFile(t, "testdata/requests/tool-history.json")
 	ids := func() []string {
 		req, err := proto.DecodeRequest(body)
 		if err != nil {
@@ -191,22 +192,22 @@ func TestCallIDsStable(t *testing.T) {
 }
 
 func TestDecodeRequestSnakeCase(t *testing.T) {
-	snake, err := proto.DecodeRequest(readFile(t, "testdata/requests/snake-case.json"))
+	snake, err := proto.DecodeRequest(testkit.ReadFile(t, "testdata/requests/snake-case.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	camel := strings.NewReplacer(`"system_instruction"`, `"systemInstruction"`, `"inline_data"`, `"inlineData"`,
 		`"mime_type"`, `"mimeType"`, `"generation_config"`, `"generationConfig"`, `"max_output_tokens"`, `"maxOutputTokens"`,
 		`"stop_sequences"`, `"stopSequences"`, `"thinking_config"`, `"thinkingConfig"`, `"thinking_budget"`, `"thinkingBudget"`,
-		`"safety_settings"`, `"safetySettings"`).Replace(string(readFile(t, "testdata/requests/snake-case.json")))
+		`"safety_settings"`, `"safetySettings"`).Replace(string(testkit.ReadFile(t, "testdata/requests/snake-case.json")))
 	want, err := proto.DecodeRequest([]byte(camel))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Unknown members keep the client's spelling; the rest is the same.
 	snake.Extensions, want.Extensions = nil, nil
-	if dump(snake) != dump(want) {
-		t.Errorf("snake_case decodes differently:\n%s\n%s", dump(snake), dump(want))
+	if testkit.Dump(snake) != testkit.Dump(want) {
+		t.Errorf("snake_case decodes differently:\n%s\n%s", testkit.Dump(snake), testkit.Dump(want))
 	}
 }
 
@@ -286,7 +287,7 @@ func TestDecodeCountRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(req.Messages) != tt.msgs || len(req.Tools) != tt.tools || req.Origin != "gemini" {
-				t.Errorf("got %d messages, %d tools: %s", len(req.Messages), len(req.Tools), dump(req))
+				t.Errorf("got %d messages, %d tools: %s", len(req.Messages), len(req.Tools), testkit.Dump(req))
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -220,7 +221,7 @@ func TestEncodeRequest(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			if !jsonEqual(got, []byte(tt.want)) {
+			if !testkit.JSONEqual(got, []byte(tt.want)) {
 				t.Errorf("EncodeRequest:\ngot  %s\nwant %s", got, compactJSON(t, tt.want))
 			}
 		})
@@ -281,7 +282,7 @@ func TestEncodeRequestRefusals(t *testing.T) {
 // form when there is a system instruction or tools to count.
 func TestEncodeCountRequest(t *testing.T) {
 	got, err := proto.EncodeCountRequest(&llm.Request{Messages: hi(), Temperature: ptr(0.5)}, "gemini-2.5-flash")
-	if err != nil || !jsonEqual(got, []byte(`{`+hiContents+`}`)) {
+	if err != nil || !testkit.JSONEqual(got, []byte(`{`+hiContents+`}`)) {
 		t.Errorf("contents only: %s, %v", got, err)
 	}
 	req := &llm.Request{Messages: append([]llm.Message{{Role: llm.RoleSystem, Parts: []llm.Part{llm.TextPart("S")}}}, hi()...),
@@ -289,7 +290,7 @@ func TestEncodeCountRequest(t *testing.T) {
 	got, err = proto.EncodeCountRequest(req, "models/gemini-2.5-pro")
 	want := `{"generateContentRequest":{"model":"models/gemini-2.5-pro",` + hiContents +
 		`,"systemInstruction":{"parts":[{"text":"S"}]},"tools":[{"functionDeclarations":[{"name":"f"}]}]}}`
-	if err != nil || !jsonEqual(got, []byte(want)) {
+	if err != nil || !testkit.JSONEqual(got, []byte(want)) {
 		t.Errorf("with system and tools:\n%s\nwant\n%s (%v)", got, want, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -39,7 +40,7 @@ func TestEncodeError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.err.Kind)+"/"+tt.err.Message, func(t *testing.T) {
 			status, body := proto.EncodeError(&tt.err)
-			if status != tt.status || !jsonEqual(body, []byte(tt.body)) {
+			if status != tt.status || !testkit.JSONEqual(body, []byte(tt.body)) {
 				t.Errorf("EncodeError = %d %s, want %d %s", status, body, tt.status, tt.body)
 			}
 		})
@@ -102,7 +103,7 @@ func TestErrorRoundTrip(t *testing.T) {
 		e := proto.DecodeError(in.Error.Code, []byte(body))
 		status, out := proto.EncodeError(e)
 		want := `{"error":{"code":` + itoa(in.Error.Code) + `,"message":` + quote(in.Error.Message) + `,"status":"` + in.Error.Status + `"}}`
-		if status != in.Error.Code || !jsonEqual(out, []byte(want)) {
+		if status != in.Error.Code || !testkit.JSONEqual(out, []byte(want)) {
 			t.Errorf("%s\n→ %d %s", body, status, out)
 		}
 		if in.Error.Code == 429 && e.RetryAfter != 2*time.Second {

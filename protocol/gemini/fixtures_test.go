@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -85,7 +86,7 @@ func lastWireUsage(t testing.TB, body []byte) *llm.Usage {
 func TestStreamFixtures(t *testing.T) {
 	for _, file := range fixtures(t, true, true) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			body := readFile(t, file)
+			body := testkit.ReadFile(t, file)
 			var text strings.Builder
 			calls := 0
 			for _, c := range wireChunks(t, body) {
@@ -128,7 +129,7 @@ func TestStreamFixtures(t *testing.T) {
 // stream, a round trip through a non-Gemini client (the id marks the call
 // as Gemini's), and is sent back on the functionCall part.
 func TestThoughtSignatureFixture(t *testing.T) {
-	body := readFile(t, filepath.Join(fixtureDir, "generate-tool-thought-signature.stream.body.sse"))
+	body := testkit.ReadFile(t, filepath.Join(fixtureDir, "generate-tool-thought-signature.stream.body.sse"))
 	resp, err := llm.Collect(proto.NewStreamDecoder(io.NopCloser(bytes.NewReader(body))))
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +137,7 @@ func TestThoughtSignatureFixture(t *testing.T) {
 	calls := resp.Choices[0].Message.ToolCalls()
 	if len(calls) != 1 || calls[0].Name != "get_country" || calls[0].Arguments != "{}" ||
 		!strings.HasPrefix(calls[0].Signature, "EpwICpkIAXLI2nxl") || !strings.HasPrefix(calls[0].ID, "call_gemini_") {
-		t.Fatalf("calls = %s", dump(calls))
+		t.Fatalf("calls = %s", testkit.Dump(calls))
 	}
 	if resp.Usage.ReasoningTokens != 202 || resp.Usage.OutputTokens != 212 || resp.Usage.InputTokens != 29 {
 		t.Errorf("usage = %+v", resp.Usage)
@@ -177,7 +178,7 @@ func TestThoughtSignatureFixture(t *testing.T) {
 // TestStreamAndResponseIDsAgree: a call gets the same made-up id whether
 // the answer was streamed or not.
 func TestStreamAndResponseIDsAgree(t *testing.T) {
-	stream := readFile(t, filepath.Join(fixtureDir, "generate-tool.stream.body.sse"))
+	stream := testkit.ReadFile(t, filepath.Join(fixtureDir, "generate-tool.stream.body.sse"))
 	data := wireChunks(t, stream)
 	if len(data) != 1 {
 		t.Fatalf("%d chunks", len(data))
@@ -193,19 +194,19 @@ func TestStreamAndResponseIDsAgree(t *testing.T) {
 	}
 	a, b := resp.Choices[0].Message.ToolCalls(), streamed.Choices[0].Message.ToolCalls()
 	if len(a) != 1 || len(b) != 1 || a[0].ID != b[0].ID {
-		t.Errorf("ids differ: %s vs %s", dump(a), dump(b))
+		t.Errorf("ids differ: %s vs %s", testkit.Dump(a), testkit.Dump(b))
 	}
 }
 
 func TestResponseFixtures(t *testing.T) {
 	t.Run("text", func(t *testing.T) {
-		resp, err := proto.DecodeResponse(readFile(t, filepath.Join(fixtureDir, "generate-text.body.json")))
+		resp, err := proto.DecodeResponse(testkit.ReadFile(t, filepath.Join(fixtureDir, "generate-text.body.json")))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if resp.Text() != "The capital of France is **Paris**." || resp.ID != "mI37aJyZEsGtz7IPjumZ8AM" ||
 			resp.Model != "gemini-2.5-flash-lite" || resp.Origin != "gemini" {
-			t.Errorf("response = %s", dump(resp))
+			t.Errorf("response = %s", testkit.Dump(resp))
 		}
 		if want := (llm.Usage{InputTokens: 8, OutputTokens: 8}); resp.Usage != want {
 			t.Errorf("usage = %+v", resp.Usage)
@@ -215,13 +216,13 @@ func TestResponseFixtures(t *testing.T) {
 		}
 	})
 	t.Run("tool", func(t *testing.T) {
-		resp, err := proto.DecodeResponse(readFile(t, filepath.Join(fixtureDir, "generate-tool.body.json")))
+		resp, err := proto.DecodeResponse(testkit.ReadFile(t, filepath.Join(fixtureDir, "generate-tool.body.json")))
 		if err != nil {
 			t.Fatal(err)
 		}
 		calls := resp.Choices[0].Message.ToolCalls()
 		if len(calls) != 1 || calls[0].Name != "get_user_country" || calls[0].Arguments != "{}" || !strings.HasPrefix(calls[0].ID, "call_gemini_") {
-			t.Errorf("calls = %s", dump(calls))
+			t.Errorf("calls = %s", testkit.Dump(calls))
 		}
 		if resp.Choices[0].FinishReason != llm.FinishToolCalls {
 			t.Errorf("finish = %q (Gemini says STOP; calls make it tool_calls)", resp.Choices[0].FinishReason)
@@ -229,21 +230,21 @@ func TestResponseFixtures(t *testing.T) {
 		// avgLogprobs has no canonical slot: it stays with the message for a
 		// Gemini client.
 		if string(resp.Choices[0].Message.Extensions["avgLogprobs"]) != "5.670217797160149e-06" {
-			t.Errorf("extensions = %s", dump(resp.Choices[0].Message.Extensions))
+			t.Errorf("extensions = %s", testkit.Dump(resp.Choices[0].Message.Extensions))
 		}
 	})
 }
 
 func TestErrorFixtures(t *testing.T) {
 	t.Run("400 API_KEY_INVALID is an auth error", func(t *testing.T) {
-		e := proto.DecodeError(400, readFile(t, filepath.Join(fixtureDir, "error-400-api-key-invalid.body.json")))
+		e := proto.DecodeError(400, testkit.ReadFile(t, filepath.Join(fixtureDir, "error-400-api-key-invalid.body.json")))
 		if e.Kind != llm.KindAuth || e.Code != "invalid_api_key" || e.HTTPStatus() != 400 ||
 			e.Message != "API key not valid. Please pass a valid API key." || e.Type != "INVALID_ARGUMENT" || e.Origin != "gemini" {
 			t.Errorf("error = %#v", e)
 		}
 	})
 	t.Run("429 with RetryInfo", func(t *testing.T) {
-		e := proto.DecodeError(429, readFile(t, filepath.Join(fixtureDir, "error-429-resource-exhausted.body.json")))
+		e := proto.DecodeError(429, testkit.ReadFile(t, filepath.Join(fixtureDir, "error-429-resource-exhausted.body.json")))
 		if e.Kind != llm.KindRateLimited || e.RetryAfter != 34400*time.Millisecond || e.Type != "RESOURCE_EXHAUSTED" ||
 			!strings.Contains(e.Message, "exceeded your current quota") {
 			t.Errorf("error = %#v", e)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -42,7 +43,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			return
 		}
 		if req.Model != "" || req.Stream || len(req.Messages) == 0 || req.Origin != "gemini" {
-			t.Fatalf("decoded %s", dump(req))
+			t.Fatalf("decoded %s", testkit.Dump(req))
 		}
 		if _, err := proto.PeekRequest(body); err != nil {
 			t.Fatalf("DecodeRequest accepts what PeekRequest refuses: %v", err)
@@ -59,7 +60,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("EncodeRequest, second round: %v", err)
 		}
-		if !jsonEqual(wire, wire2) {
+		if !testkit.JSONEqual(wire, wire2) {
 			t.Fatalf("encoding is not stable:\n%s\n%s", wire, wire2)
 		}
 		// As a foreign request, it encodes or is refused with a 400.
@@ -145,7 +146,7 @@ func FuzzDecodeResponse(f *testing.F) {
 			t.Fatalf("the encoded response does not decode: %v\n%s", err, out.Bytes())
 		}
 		if again.Usage != resp.Usage || again.Text() != resp.Text() || len(again.Choices) != len(resp.Choices) {
-			t.Fatalf("re-decoded response differs:\n%s\n%s", dump(resp), dump(again))
+			t.Fatalf("re-decoded response differs:\n%s\n%s", testkit.Dump(resp), testkit.Dump(again))
 		}
 		out.Reset()
 		enc := proto.NewStreamEncoder(&out, &llm.Request{Model: "m"})
@@ -418,8 +419,8 @@ func TestWriteSeeds(t *testing.T) {
 	write("FuzzDecodeCountRequest", "contents", []byte(`{`+hello+`}`))
 	for _, file := range fixtures(t, false, true) {
 		name := strings.TrimSuffix(filepath.Base(file), ".body.json")
-		write("FuzzDecodeResponse", name, readFile(t, file))
-		write("FuzzTapResponse", name, readFile(t, file))
+		write("FuzzDecodeResponse", name, testkit.ReadFile(t, file))
+		write("FuzzTapResponse", name, testkit.ReadFile(t, file))
 	}
 	write("FuzzDecodeResponse", "blocked", []byte(`{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":3}}`))
 	write("FuzzDecodeResponse", "thought-and-call", []byte(`{"candidates":[{"content":{"role":"model","parts":[{"text":"t","thought":true,"thoughtSignature":"QQ=="},{"functionCall":{"name":"f","args":{"a":[1,{"b":null}]}},"thoughtSignature":"Qg=="}]},"finishReason":"STOP","index":0,"logprobsResult":{"chosenCandidates":[{"token":"t","logProbability":-1}]}}],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":2,"thoughtsTokenCount":9},"responseId":"r"}`))
@@ -430,10 +431,10 @@ func TestWriteSeeds(t *testing.T) {
 	for _, file := range fixtures(t, false, false) {
 		meta := strings.TrimSuffix(file, ".body.json") + ".meta.json"
 		var m fixtureMeta
-		if err := json.Unmarshal(readFile(t, meta), &m); err != nil {
+		if err := json.Unmarshal(testkit.ReadFile(t, meta), &m); err != nil {
 			t.Fatal(err)
 		}
-		write("FuzzDecodeError", strings.TrimSuffix(filepath.Base(file), ".body.json"), m.Status, readFile(t, file))
+		write("FuzzDecodeError", strings.TrimSuffix(filepath.Base(file), ".body.json"), m.Status, testkit.ReadFile(t, file))
 	}
 	write("FuzzDecodeError", "array-form", 503, []byte(`[{"error":{"code":503,"message":"busy","status":"UNAVAILABLE"}}]`))
 	write("FuzzDecodeModels", "list", []byte(`{"models":[{"name":"models/gemini-2.5-flash","supportedGenerationMethods":["generateContent"]},{"name":"models/e","supportedGenerationMethods":["embedContent"]}]}`))

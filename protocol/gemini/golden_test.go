@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -23,12 +24,12 @@ func TestRequestGolden(t *testing.T) {
 				t.Fatalf("DecodeRequest: %v", err)
 			}
 			base := filepath.Join("testdata/requests", name)
-			goldenJSON(t, base+".canonical.golden", []byte(dump(req)))
+			testkit.GoldenJSON(t, base+".canonical.golden", []byte(testkit.Dump(req)))
 			out, err := proto.EncodeRequest(req, "gemini-2.5-flash")
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			goldenJSON(t, base+".golden", out)
+			testkit.GoldenJSON(t, base+".golden", out)
 		})
 	}
 }
@@ -39,17 +40,17 @@ func TestResponseGolden(t *testing.T) {
 	for _, file := range fixtures(t, false, true) {
 		name := strings.TrimSuffix(filepath.Base(file), ".body.json")
 		t.Run(name, func(t *testing.T) {
-			resp, err := proto.DecodeResponse(readFile(t, file))
+			resp, err := proto.DecodeResponse(testkit.ReadFile(t, file))
 			if err != nil {
 				t.Fatalf("DecodeResponse: %v", err)
 			}
 			base := filepath.Join("testdata/responses", name)
-			goldenJSON(t, base+".canonical.golden", []byte(dump(resp)))
+			testkit.GoldenJSON(t, base+".canonical.golden", []byte(testkit.Dump(resp)))
 			var out bytes.Buffer
 			if err := proto.EncodeResponse(&out, &llm.Request{Model: "client-model"}, resp); err != nil {
 				t.Fatalf("EncodeResponse: %v", err)
 			}
-			goldenJSON(t, base+".json.golden", out.Bytes())
+			testkit.GoldenJSON(t, base+".json.golden", out.Bytes())
 		})
 	}
 }
@@ -68,7 +69,7 @@ func TestStreamGolden(t *testing.T) {
 			}
 			text.WriteString(formatEnd(streamErr))
 			base := filepath.Join("testdata/streams", name)
-			golden(t, base+".events.golden", []byte(text.String()))
+			testkit.Golden(t, base+".events.golden", []byte(text.String()))
 
 			var out bytes.Buffer
 			enc := proto.NewStreamEncoder(&out, &llm.Request{Model: "client-model", Stream: true})
@@ -89,7 +90,7 @@ func TestStreamGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ending the stream: %v", err)
 			}
-			golden(t, base+".sse.golden", out.Bytes())
+			testkit.Golden(t, base+".sse.golden", out.Bytes())
 		})
 	}
 }

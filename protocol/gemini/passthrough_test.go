@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -105,7 +106,7 @@ func TestRewriteRequest(t *testing.T) {
 
 func TestTapResponse(t *testing.T) {
 	for _, file := range fixtures(t, false, true) {
-		body := readFile(t, file)
+		body := testkit.ReadFile(t, file)
 		u, ok := proto.TapResponse(body)
 		resp, err := proto.DecodeResponse(body)
 		if err != nil || !ok || u != resp.Usage {

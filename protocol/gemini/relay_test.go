@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -116,7 +117,7 @@ func TestRelayAgreesWithDecoder(t *testing.T) {
 }
 
 func TestRelayWriteErrors(t *testing.T) {
-	body := readFile(t, fixtureDir+"/generate-text.stream.body.sse")
+	body := testkit.ReadFile(t, fixtureDir+"/generate-text.stream.body.sse")
 	relay := proto.NewRelay(protocol.Peek{})
 	werr := fmt.Errorf("client gone")
 	err := relay.Copy(writerFunc(func([]byte) (int, error) { return 0, werr }), func() error { return nil }, bytes.NewReader(body))

@@ -3,6 +3,7 @@ package gemini_test
 import (
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -33,14 +34,14 @@ func TestRoundTrip(t *testing.T) {
 			}
 			normalizeRoundTrip(first)
 			normalizeRoundTrip(second)
-			if dump(second) != dump(first) {
-				t.Errorf("round trip changed the request:\ngot  %s\nwant %s\nwire %s", dump(second), dump(first), wire)
+			if testkit.Dump(second) != testkit.Dump(first) {
+				t.Errorf("round trip changed the request:\ngot  %s\nwant %s\nwire %s", testkit.Dump(second), testkit.Dump(first), wire)
 			}
 			again, err := proto.EncodeRequest(second, "gemini-2.5-flash")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !jsonEqual(again, wire) {
+			if !testkit.JSONEqual(again, wire) {
 				t.Errorf("second encoding differs:\n%s\n%s", again, wire)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -190,7 +191,7 @@ type failingReader struct{}
 func (failingReader) Read([]byte) (int, error) { return 0, io.ErrClosedPipe }
 
 func TestStreamDecoderClose(t *testing.T) {
-	body := &closeRecorder{Reader: bytes.NewReader(readFile(t, fixtureDir+"/generate-text.stream.body.sse"))}
+	body := &closeRecorder{Reader: bytes.NewReader(testkit.ReadFile(t, fixtureDir+"/generate-text.stream.body.sse"))}
 	s := proto.NewStreamDecoder(body)
 	if ev, err := s.Next(); err != nil || ev.Type != llm.EventStart {
 		t.Fatalf("first event %v, %v", ev, err)
@@ -229,7 +230,7 @@ func TestEncodeResponse(t *testing.T) {
 			"logprobsResult":{"topCandidates":[{"candidates":[{"token":"Sure","logProbability":-0.1}]}],"chosenCandidates":[{"token":"Sure","logProbability":-0.1}]}}],
 			"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":4,"thoughtsTokenCount":3,"totalTokenCount":17},
 			"modelVersion":"my-model","responseId":"msg_1"}`
-		if !jsonEqual(out.Bytes(), []byte(want)) {
+		if !testkit.JSONEqual(out.Bytes(), []byte(want)) {
 			t.Errorf("got  %s\nwant %s", out.Bytes(), compactJSON(t, want))
 		}
 	})
@@ -247,7 +248,7 @@ func TestEncodeResponse(t *testing.T) {
 		want := `{"candidates":[{"content":{"role":"model","parts":[{"text":"t","thought":true,"thoughtSignature":"QQ=="},{"text":"A","thoughtSignature":"Qg=="}]},
 			"finishReason":"STOP","index":0,"safetyRatings":[]}],"promptFeedback":{"safetyRatings":[]},
 			"usageMetadata":{"promptTokenCount":0,"candidatesTokenCount":0,"totalTokenCount":0},"modelVersion":"pro","responseId":"r"}`
-		if !jsonEqual(out.Bytes(), []byte(want)) {
+		if !testkit.JSONEqual(out.Bytes(), []byte(want)) {
 			t.Errorf("got  %s\nwant %s", out.Bytes(), compactJSON(t, want))
 		}
 	})
@@ -259,7 +260,7 @@ func TestDecodeResponseBlocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(resp.Choices) != 1 || resp.Choices[0].FinishReason != llm.FinishContentFilter || resp.Usage.InputTokens != 9 {
-		t.Errorf("response = %s", dump(resp))
+		t.Errorf("response = %s", testkit.Dump(resp))
 	}
 	if _, err := proto.DecodeResponse([]byte(`{"candidates":[]}`)); err == nil || asError(t, err).Kind != llm.KindUpstream {
 		t.Errorf("no candidates and no block reason: %v", err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -357,7 +358,7 @@ func TestOfficialClientRequests(t *testing.T) {
 		t.Errorf("image %+v", m)
 	}
 	if len(req.Tools) != 2 || req.Tools[1].Parameters != nil || !strings.Contains(string(req.Tools[0].Parameters), `"city"`) {
-		t.Errorf("tools %s", dump(req.Tools))
+		t.Errorf("tools %s", testkit.Dump(req.Tools))
 	}
 	callID := req.Messages[1].Parts[0].ToolCall.ID
 	if r := req.Messages[2].Parts[0].ToolResult; r.CallID != callID || r.Name != "get_weather" {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol/ollama"
 )
@@ -228,7 +229,7 @@ func TestDecodeRequest(t *testing.T) {
 			}
 			synthetic(got)
 			if !reflect.DeepEqual(got, &tt.want) {
-				t.Errorf("DecodeRequest:\ngot  %s\nwant %s", dump(got), dump(&tt.want))
+				t.Errorf("DecodeRequest:\ngot  %s\nwant %s", testkit.Dump(got), testkit.Dump(&tt.want))
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol/ollama"
 )
@@ -127,7 +128,7 @@ func TestEncodeRequest(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			if !jsonEqual(got, []byte(tt.want)) {
+			if !testkit.JSONEqual(got, []byte(tt.want)) {
 				t.Errorf("EncodeRequest:\ngot  %s\nwant %s", got, strings.Join(strings.Fields(tt.want), " "))
 			}
 		})
@@ -164,7 +165,7 @@ func TestEncodeThink(t *testing.T) {
 		if tt.want != "" {
 			want += `,"think":` + tt.want
 		}
-		if !jsonEqual(got, []byte(want+"}")) {
+		if !testkit.JSONEqual(got, []byte(want+"}")) {
 			t.Errorf("%+v: got %s, want think %s", tt.cfg, got, tt.want)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -67,7 +68,7 @@ func (l *wireLine) usage() *llm.Usage {
 func TestFixtureResponses(t *testing.T) {
 	for _, file := range chatFixtures(t, false, true) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			body := readFile(t, file)
+			body := testkit.ReadFile(t, file)
 			want := wireLines(t, body)[0]
 			resp, err := proto.DecodeResponse(body)
 			if err != nil {
@@ -88,7 +89,7 @@ func TestFixtureResponses(t *testing.T) {
 			}
 			for i, c := range calls {
 				w := want.Message.ToolCalls[i].Function
-				if c.Name != w.Name || !jsonEqual([]byte(c.Arguments), w.Arguments) || c.ID == "" {
+				if c.Name != w.Name || !testkit.JSONEqual([]byte(c.Arguments), w.Arguments) || c.ID == "" {
 					t.Errorf("call %d = %+v, want %s %s", i, c, w.Name, w.Arguments)
 				}
 			}
@@ -109,7 +110,7 @@ func TestFixtureResponses(t *testing.T) {
 func TestFixtureStreams(t *testing.T) {
 	for _, file := range chatFixtures(t, true, true) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			body := readFile(t, file)
+			body := testkit.ReadFile(t, file)
 			var text, thinking strings.Builder
 			var names []string
 			var usage *llm.Usage
@@ -153,7 +154,7 @@ func TestFixtureStreams(t *testing.T) {
 
 func TestFixtureChatText(t *testing.T) {
 	resp, err := llm.Collect(proto.NewStreamDecoder(io.NopCloser(bytes.NewReader(
-		readFile(t, filepath.Join(fixtureDir, "chat-text.stream.body.ndjson"))))))
+		testkit.ReadFile(t, filepath.Join(fixtureDir, "chat-text.stream.body.ndjson"))))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestFixtureChatText(t *testing.T) {
 }
 
 func TestFixtureToolStream(t *testing.T) {
-	evs, err := decodeStream(t, readFile(t, filepath.Join(fixtureDir, "chat-tool.stream.body.ndjson")))
+	evs, err := decodeStream(t, testkit.ReadFile(t, filepath.Join(fixtureDir, "chat-tool.stream.body.ndjson")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestFixtureToolStream(t *testing.T) {
 func TestFixtureErrors(t *testing.T) {
 	for _, file := range chatFixtures(t, false, false) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			body := readFile(t, file)
+			body := testkit.ReadFile(t, file)
 			var wire struct {
 				Error string `json:"error"`
 			}

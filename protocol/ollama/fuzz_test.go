@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -36,7 +37,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			return
 		}
 		if req.Model == "" || len(req.Messages) == 0 || req.Origin != "ollama" {
-			t.Fatalf("accepted a request without model or messages: %s", dump(req))
+			t.Fatalf("accepted a request without model or messages: %s", testkit.Dump(req))
 		}
 		p, err := proto.PeekRequest(body)
 		if err != nil {
@@ -65,7 +66,7 @@ func checkReencode(t *testing.T, req *llm.Request) {
 	if err != nil {
 		t.Fatalf("EncodeRequest, second round: %v", err)
 	}
-	if !jsonEqual(wire, wire2) {
+	if !testkit.JSONEqual(wire, wire2) {
 		t.Fatalf("encoding is not stable:\n%s\n%s", wire, wire2)
 	}
 }
@@ -85,7 +86,7 @@ func FuzzGenerateDecodeRequest(f *testing.F) {
 			return
 		}
 		if req.Model == "" || len(req.Messages) == 0 || req.Messages[len(req.Messages)-1].Role != llm.RoleUser {
-			t.Fatalf("accepted a request without model or prompt: %s", dump(req))
+			t.Fatalf("accepted a request without model or prompt: %s", testkit.Dump(req))
 		}
 		checkReencode(t, req)
 	})
@@ -153,7 +154,7 @@ func FuzzDecodeResponse(f *testing.F) {
 		}
 		if again.Usage != resp.Usage || again.Text() != resp.Text() ||
 			len(again.Choices[0].Message.ToolCalls()) != len(resp.Choices[0].Message.ToolCalls()) {
-			t.Fatalf("re-decoded response differs:\n%s\n%s", dump(resp), dump(again))
+			t.Fatalf("re-decoded response differs:\n%s\n%s", testkit.Dump(resp), testkit.Dump(again))
 		}
 		out.Reset()
 		if err := gen.EncodeResponse(&out, &llm.Request{Model: "m"}, resp); err != nil || !json.Valid(out.Bytes()) {

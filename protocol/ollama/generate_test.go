@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -50,7 +51,7 @@ func TestGenerateDecodeRequest(t *testing.T) {
 				t.Fatalf("DecodeRequest: %v", err)
 			}
 			if !reflect.DeepEqual(got, &tt.want) {
-				t.Errorf("DecodeRequest:\ngot  %s\nwant %s", dump(got), dump(&tt.want))
+				t.Errorf("DecodeRequest:\ngot  %s\nwant %s", testkit.Dump(got), testkit.Dump(&tt.want))
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -23,7 +24,7 @@ func TestRequestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			goldenJSON(t, filepath.Join("testdata/requests", name+".golden"), out)
+			testkit.GoldenJSON(t, filepath.Join("testdata/requests", name+".golden"), out)
 		})
 	}
 }
@@ -34,7 +35,7 @@ func TestResponseGolden(t *testing.T) {
 	for _, file := range chatFixtures(t, false, true) {
 		name := strings.TrimSuffix(filepath.Base(file), ".body.json")
 		t.Run(name, func(t *testing.T) {
-			resp, err := proto.DecodeResponse(readFile(t, file))
+			resp, err := proto.DecodeResponse(testkit.ReadFile(t, file))
 			if err != nil {
 				t.Fatalf("DecodeResponse: %v", err)
 			}
@@ -43,12 +44,12 @@ func TestResponseGolden(t *testing.T) {
 			if err := proto.EncodeResponse(&out, req, resp); err != nil {
 				t.Fatalf("EncodeResponse: %v", err)
 			}
-			goldenJSON(t, filepath.Join("testdata/responses", name+".chat.json.golden"), out.Bytes())
+			testkit.GoldenJSON(t, filepath.Join("testdata/responses", name+".chat.json.golden"), out.Bytes())
 			out.Reset()
 			if err := gen.EncodeResponse(&out, req, resp); err != nil {
 				t.Fatalf("Generate.EncodeResponse: %v", err)
 			}
-			goldenJSON(t, filepath.Join("testdata/responses", name+".generate.json.golden"), out.Bytes())
+			testkit.GoldenJSON(t, filepath.Join("testdata/responses", name+".generate.json.golden"), out.Bytes())
 		})
 	}
 }
@@ -68,10 +69,10 @@ func TestStreamGolden(t *testing.T) {
 			}
 			text.WriteString(formatEnd(streamErr) + "\n")
 			base := filepath.Join("testdata/streams", name)
-			golden(t, base+".events.golden", []byte(text.String()))
+			testkit.Golden(t, base+".events.golden", []byte(text.String()))
 			req := &llm.Request{Model: "client-model", Stream: true}
-			golden(t, base+".chat.ndjson.golden", encodeStream(t, proto, req, evs, streamErr))
-			golden(t, base+".generate.ndjson.golden", encodeStream(t, gen, req, evs, streamErr))
+			testkit.Golden(t, base+".chat.ndjson.golden", encodeStream(t, proto, req, evs, streamErr))
+			testkit.Golden(t, base+".generate.ndjson.golden", encodeStream(t, gen, req, evs, streamErr))
 		})
 	}
 }

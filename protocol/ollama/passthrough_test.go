@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -164,8 +165,8 @@ func TestPassthroughAgreesWithDecoder(t *testing.T) {
 				t.Fatal(err)
 			}
 			again.Model = req.Model
-			if dump(again) != dump(req) {
-				t.Errorf("the rewritten body decodes differently:\n%s\n%s", dump(again), dump(req))
+			if testkit.Dump(again) != testkit.Dump(req) {
+				t.Errorf("the rewritten body decodes differently:\n%s\n%s", testkit.Dump(again), testkit.Dump(req))
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -108,7 +109,7 @@ func TestRelay(t *testing.T) {
 // TestRelayErrorLine: the upstream's error line reaches the client, and
 // Copy reports it.
 func TestRelayErrorLine(t *testing.T) {
-	body := readFile(t, "testdata/streams/midstream-error.ndjson")
+	body := testkit.ReadFile(t, "testdata/streams/midstream-error.ndjson")
 	var dst bytes.Buffer
 	err := proto.NewRelay(protocol.Peek{}).Copy(&dst, func() error { return nil }, bytes.NewReader(body))
 	if e := asError(t, err); e.Message != "an error was encountered while running the model: unexpected EOF" || e.Origin != "ollama" {
@@ -120,7 +121,7 @@ func TestRelayErrorLine(t *testing.T) {
 }
 
 func TestRelayWriteErrors(t *testing.T) {
-	body := readFile(t, fixtureDir+"/chat-tool.stream.body.ndjson")
+	body := testkit.ReadFile(t, fixtureDir+"/chat-tool.stream.body.ndjson")
 	errWrite := errors.New("client gone")
 	err := proto.NewRelay(protocol.Peek{}).Copy(writerFunc(func([]byte) (int, error) { return 0, errWrite }), func() error { return nil }, bytes.NewReader(body))
 	if !errors.Is(err, errWrite) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -26,8 +27,8 @@ func TestRequestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", wire, err)
 			}
-			if dump(again) != dump(req) {
-				t.Errorf("round trip differs:\n%s\n%s", dump(again), dump(req))
+			if testkit.Dump(again) != testkit.Dump(req) {
+				t.Errorf("round trip differs:\n%s\n%s", testkit.Dump(again), testkit.Dump(req))
 			}
 		})
 	}
@@ -54,8 +55,8 @@ func TestResponseRoundTrip(t *testing.T) {
 			}
 			w := want.Response()
 			w.Model, w.Created, got.Created = "m", 0, 0
-			if dump(got) != dump(w) {
-				t.Errorf("round trip differs:\n%s\n%s", dump(got), dump(w))
+			if testkit.Dump(got) != testkit.Dump(w) {
+				t.Errorf("round trip differs:\n%s\n%s", testkit.Dump(got), testkit.Dump(w))
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol/ollama"
 )
@@ -154,7 +155,7 @@ func TestStreamDecoderIDs(t *testing.T) {
 func TestStreamDecoderReadErrors(t *testing.T) {
 	boom := errors.New("connection reset")
 	s := proto.NewStreamDecoder(io.NopCloser(io.MultiReader(strings.NewReader(line(`{"role":"assistant","content":"a"}`)), iotest.ErrReader(boom))))
-	evs, err := readEvents(t, s)
+	evs, err := testkit.ReadEvents(t, s)
 	if len(evs) != 2 {
 		t.Errorf("%d events before the failure", len(evs))
 	}
@@ -163,7 +164,7 @@ func TestStreamDecoderReadErrors(t *testing.T) {
 	}
 	classified := &llm.Error{Kind: llm.KindTimeout, Message: "deadline"}
 	s = proto.NewStreamDecoder(io.NopCloser(iotest.ErrReader(classified)))
-	if _, err := readEvents(t, s); asError(t, err) != classified {
+	if _, err := testkit.ReadEvents(t, s); asError(t, err) != classified {
 		t.Errorf("a classified read error is replaced: %v", err)
 	}
 	s = proto.NewStreamDecoder(io.NopCloser(strings.NewReader(line(`{"role":"assistant","content":"a"}`))))
@@ -202,7 +203,7 @@ func TestDecodeResponseVariants(t *testing.T) {
 		c := resp.Choices[0]
 		if c.FinishReason != llm.FinishLength || len(c.Logprobs) != 1 || c.Message.Parts[0].Reasoning.Text != "hmm" ||
 			resp.Created != 0 || string(resp.Extensions["remote_model"]) != `"r"` {
-			t.Errorf("response %s", dump(resp))
+			t.Errorf("response %s", testkit.Dump(resp))
 		}
 	})
 }

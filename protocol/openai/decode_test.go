@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -309,7 +310,7 @@ func TestDecodeRequest(t *testing.T) {
 			normalize(got)
 			normalize(&tt.want)
 			if !reflect.DeepEqual(got, &tt.want) {
-				t.Errorf("DecodeRequest:\ngot  %s\nwant %s", dump(got), dump(&tt.want))
+				t.Errorf("DecodeRequest:\ngot  %s\nwant %s", testkit.Dump(got), testkit.Dump(&tt.want))
 			}
 		})
 	}
@@ -417,7 +418,7 @@ func TestDecodeRequestErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req, err := proto.DecodeRequest([]byte(tt.body))
 			if err == nil {
-				t.Fatalf("DecodeRequest succeeded: %s", dump(req))
+				t.Fatalf("DecodeRequest succeeded: %s", testkit.Dump(req))
 			}
 			e := asError(t, err)
 			if e.Kind != llm.KindInvalidRequest {

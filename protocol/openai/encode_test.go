@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -177,7 +178,7 @@ func TestEncodeRequest(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			if !jsonEqual(out, []byte(tt.want)) {
+			if !testkit.JSONEqual(out, []byte(tt.want)) {
 				t.Errorf("EncodeRequest:\ngot  %s\nwant %s", out, tt.want)
 			}
 		})
@@ -213,7 +214,7 @@ func TestEncodeResponse(t *testing.T) {
 		"usage":{"prompt_tokens":100,"completion_tokens":50,"total_tokens":150,"prompt_tokens_details":{"cached_tokens":60,"cache_write_tokens":10},
 			"completion_tokens_details":{"reasoning_tokens":20}},
 		"service_tier":"default","system_fingerprint":"fp_1","obfuscation":"abc"}`
-	if !jsonEqual(out.Bytes(), []byte(want)) {
+	if !testkit.JSONEqual(out.Bytes(), []byte(want)) {
 		t.Errorf("EncodeResponse:\ngot  %s\nwant %s", out.Bytes(), want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -99,7 +100,7 @@ func TestDecodeErrorFixtures(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			e := proto.DecodeError(tt.status, readFile(t, file))
+			e := proto.DecodeError(tt.status, testkit.ReadFile(t, file))
 			if e.Kind != tt.kind || e.Type != tt.typ || e.Code != tt.code || e.Param != tt.param {
 				t.Errorf("DecodeError = kind %q type %q code %q param %q, want %q %q %q %q",
 					e.Kind, e.Type, e.Code, e.Param, tt.kind, tt.typ, tt.code, tt.param)

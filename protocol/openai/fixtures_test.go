@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -95,7 +96,7 @@ func lastWireUsage(t *testing.T, body []byte) *llm.Usage {
 func TestStreamFixtureText(t *testing.T) {
 	for _, file := range chatFixtures(t, true, true) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			body := readFile(t, file)
+			body := testkit.ReadFile(t, file)
 			var want strings.Builder
 			for _, c := range wireChunks(t, body) {
 				for _, ch := range c.Choices {
@@ -129,7 +130,7 @@ func TestStreamFixtureText(t *testing.T) {
 }
 
 func TestStreamFixtureChatText(t *testing.T) {
-	body := readFile(t, filepath.Join(fixtureDir, "chat-text.stream.body.sse"))
+	body := testkit.ReadFile(t, filepath.Join(fixtureDir, "chat-text.stream.body.sse"))
 	resp, err := llm.Collect(proto.NewStreamDecoder(io.NopCloser(bytes.NewReader(body))))
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +151,7 @@ func TestStreamFixtureChatText(t *testing.T) {
 
 func TestToolCallFixtures(t *testing.T) {
 	t.Run("response", func(t *testing.T) {
-		resp, err := proto.DecodeResponse(readFile(t, filepath.Join(fixtureDir, "chat-tool.body.json")))
+		resp, err := proto.DecodeResponse(testkit.ReadFile(t, filepath.Join(fixtureDir, "chat-tool.body.json")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +161,7 @@ func TestToolCallFixtures(t *testing.T) {
 		}
 	})
 	t.Run("stream", func(t *testing.T) {
-		body := readFile(t, filepath.Join(fixtureDir, "chat-tool.stream.body.sse"))
+		body := testkit.ReadFile(t, filepath.Join(fixtureDir, "chat-tool.stream.body.sse"))
 		// The arguments are the concatenated fragments of the file.
 		var args strings.Builder
 		for _, c := range wireChunks(t, body) {
@@ -208,7 +209,7 @@ func checkToolCall(t *testing.T, resp *llm.Response, id, name, args string) {
 func TestFixtureUsage(t *testing.T) {
 	for _, file := range chatFixtures(t, false, true) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			body := readFile(t, file)
+			body := testkit.ReadFile(t, file)
 			var wire struct{ Usage wireUsage }
 			if err := json.Unmarshal(body, &wire); err != nil {
 				t.Fatal(err)
@@ -232,7 +233,7 @@ func TestFixtureUsage(t *testing.T) {
 	}
 	for _, file := range chatFixtures(t, true, true) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			body := readFile(t, file)
+			body := testkit.ReadFile(t, file)
 			want := lastWireUsage(t, body)
 			if want == nil {
 				t.Fatal("fixture has no usage chunk")
@@ -251,7 +252,7 @@ func TestFixtureUsage(t *testing.T) {
 // TestModerationChunkTolerated: gpt-5 streams send a chunk with empty
 // choices and a "moderation" member after the usage chunk.
 func TestModerationChunkTolerated(t *testing.T) {
-	body := readFile(t, filepath.Join(fixtureDir, "chat-text-moderation.stream.body.sse"))
+	body := testkit.ReadFile(t, filepath.Join(fixtureDir, "chat-text-moderation.stream.body.sse"))
 	if !bytes.Contains(body, []byte(`"moderation":{`)) {
 		t.Fatal("fixture lost its moderation chunk")
 	}

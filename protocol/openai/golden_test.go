@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -21,7 +22,7 @@ func TestRequestGolden(t *testing.T) {
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".json")
 		t.Run(name, func(t *testing.T) {
-			req, err := proto.DecodeRequest(readFile(t, file))
+			req, err := proto.DecodeRequest(testkit.ReadFile(t, file))
 			if err != nil {
 				t.Fatalf("DecodeRequest: %v", err)
 			}
@@ -29,7 +30,7 @@ func TestRequestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			goldenJSON(t, strings.TrimSuffix(file, ".json")+".golden", out)
+			testkit.GoldenJSON(t, strings.TrimSuffix(file, ".json")+".golden", out)
 		})
 	}
 }
@@ -40,7 +41,7 @@ func TestResponseGolden(t *testing.T) {
 	for _, file := range chatFixtures(t, false, true) {
 		name := strings.TrimSuffix(filepath.Base(file), ".body.json")
 		t.Run(name, func(t *testing.T) {
-			resp, err := proto.DecodeResponse(readFile(t, file))
+			resp, err := proto.DecodeResponse(testkit.ReadFile(t, file))
 			if err != nil {
 				t.Fatalf("DecodeResponse: %v", err)
 			}
@@ -48,7 +49,7 @@ func TestResponseGolden(t *testing.T) {
 			if err := proto.EncodeResponse(&out, &llm.Request{Model: "client-model"}, resp); err != nil {
 				t.Fatalf("EncodeResponse: %v", err)
 			}
-			goldenJSON(t, filepath.Join("testdata/responses", name+".json.golden"), out.Bytes())
+			testkit.GoldenJSON(t, filepath.Join("testdata/responses", name+".json.golden"), out.Bytes())
 		})
 	}
 }
@@ -60,14 +61,14 @@ func streamInputs(t testing.TB) map[string][]byte {
 	t.Helper()
 	in := make(map[string][]byte)
 	for _, file := range chatFixtures(t, true, true) {
-		in[strings.TrimSuffix(filepath.Base(file), ".body.sse")] = readFile(t, file)
+		in[strings.TrimSuffix(filepath.Base(file), ".body.sse")] = testkit.ReadFile(t, file)
 	}
 	crafted, err := filepath.Glob("testdata/streams/*.sse")
 	if err != nil || len(crafted) == 0 {
 		t.Fatalf("no streams in testdata/streams: %v", err)
 	}
 	for _, file := range crafted {
-		in[strings.TrimSuffix(filepath.Base(file), ".sse")] = readFile(t, file)
+		in[strings.TrimSuffix(filepath.Base(file), ".sse")] = testkit.ReadFile(t, file)
 	}
 	return in
 }
@@ -86,7 +87,7 @@ func TestStreamGolden(t *testing.T) {
 			}
 			text.WriteString(formatEnd(streamErr))
 			base := filepath.Join("testdata/streams", name)
-			golden(t, base+".events.golden", []byte(text.String()))
+			testkit.Golden(t, base+".events.golden", []byte(text.String()))
 
 			for _, usage := range []bool{true, false} {
 				var out bytes.Buffer
@@ -112,7 +113,7 @@ func TestStreamGolden(t *testing.T) {
 				if usage {
 					suffix = ".usage.sse.golden"
 				}
-				golden(t, base+suffix, out.Bytes())
+				testkit.Golden(t, base+suffix, out.Bytes())
 			}
 		})
 	}

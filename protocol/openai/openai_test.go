@@ -4,20 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol/openai"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixtureDir holds the recorded provider responses shared by all protocol
 // packages.
@@ -47,7 +44,7 @@ func chatFixtures(t testing.TB, stream, ok bool) []string {
 	var files []string
 	for _, m := range metas {
 		var meta fixtureMeta
-		if err := json.Unmarshal(readFile(t, m), &meta); err != nil {
+		if err := json.Unmarshal(testkit.ReadFile(t, m), &meta); err != nil {
 			t.Fatalf("%s: %v", m, err)
 		}
 		if meta.Endpoint != "openai.chat" || meta.Request.Stream != stream || (meta.Status == 200) != ok {
@@ -59,75 +56,6 @@ func chatFixtures(t testing.TB, stream, ok bool) []string {
 		t.Fatalf("no chat fixtures with stream=%v ok=%v in %s", stream, ok, fixtureDir)
 	}
 	return files
-}
-
-func readFile(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// golden compares got byte for byte with the golden file, or rewrites the
-// file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	want := goldenFile(t, name, got)
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
-// goldenJSON is golden for JSON: member order and white space aside.
-func goldenJSON(t *testing.T, name string, got []byte) {
-	t.Helper()
-	got = indentJSON(t, got)
-	want := goldenFile(t, name, got)
-	if !jsonEqual(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
-// goldenFile returns the golden file's contents, after writing got to it
-// when -update is set.
-func goldenFile(t *testing.T, name string, got []byte) []byte {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(name, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	return want
-}
-
-// jsonEqual reports whether a and b hold the same JSON value (member order
-// and white space aside).
-func jsonEqual(a, b []byte) bool {
-	var va, vb any
-	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
-		return false
-	}
-	return reflect.DeepEqual(va, vb)
-}
-
-// indentJSON makes a golden file readable; the comparison ignores layout.
-func indentJSON(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		t.Fatalf("invalid JSON %s: %v", b, err)
-	}
-	out.WriteByte('\n')
-	return out.Bytes()
 }
 
 // formatEvent renders a canonical event on one line, naming only the fields
@@ -162,34 +90,10 @@ func formatEvent(ev llm.Event) string {
 	return b.String()
 }
 
-// maxTestEvents bounds how many events a test reads from one stream, so that
-// a decoder that never ends fails instead of hanging.
-const maxTestEvents = 100000
-
-// readEvents drains s and returns its events and the error that ended it
-// (nil for a clean io.EOF).
-func readEvents(t testing.TB, s llm.Stream) ([]llm.Event, error) {
-	t.Helper()
-	defer s.Close()
-	var evs []llm.Event
-	for range maxTestEvents {
-		ev, err := s.Next()
-		if errors.Is(err, io.EOF) {
-			return evs, nil
-		}
-		if err != nil {
-			return evs, err
-		}
-		evs = append(evs, ev)
-	}
-	t.Fatalf("stream did not end after %d events", maxTestEvents)
-	return nil, nil
-}
-
 // decodeStream decodes an SSE body into events.
 func decodeStream(t testing.TB, body []byte) ([]llm.Event, error) {
 	t.Helper()
-	return readEvents(t, proto.NewStreamDecoder(io.NopCloser(bytes.NewReader(body))))
+	return testkit.ReadEvents(t, proto.NewStreamDecoder(io.NopCloser(bytes.NewReader(body))))
 }
 
 // asError returns err as an *llm.Error or fails the test.
@@ -203,15 +107,6 @@ func asError(t *testing.T, err error) *llm.Error {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// dump renders a value for a failure message.
-func dump(v any) string {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Sprintf("%+v", v)
-	}
-	return string(b)
-}
 
 // normalize sets empty slices and maps inside v to nil, so that a decoder
 // that allocates an empty collection compares equal to an expectation that
@@ -261,7 +156,7 @@ func requestCorpus(t testing.TB) map[string][]byte {
 	}
 	corpus := make(map[string][]byte, len(files))
 	for _, f := range files {
-		corpus[strings.TrimSuffix(filepath.Base(f), ".json")] = readFile(t, f)
+		corpus[strings.TrimSuffix(filepath.Base(f), ".json")] = testkit.ReadFile(t, f)
 	}
 	return corpus
 }

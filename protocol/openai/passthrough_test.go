@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -342,7 +343,7 @@ func TestRewriteKeepsCorpus(t *testing.T) {
 			t.Fatalf("%s: rewritten body: %v\n%s", name, err, out)
 		}
 		before.Model = "upstream-model"
-		if dump(before) != dump(after) {
+		if testkit.Dump(before) != testkit.Dump(after) {
 			t.Errorf("%s: rewrite changed more than the model:\n%s", name, out)
 		}
 		if i := bytes.Index(body, []byte(`"model"`)); i < 0 || !bytes.Equal(body[:i], out[:i]) {
@@ -374,7 +375,7 @@ func TestTapResponse(t *testing.T) {
 		})
 	}
 	for _, file := range chatFixtures(t, false, false) {
-		if _, ok := proto.TapResponse(readFile(t, file)); ok {
+		if _, ok := proto.TapResponse(testkit.ReadFile(t, file)); ok {
 			t.Errorf("%s: TapResponse found usage in an error body", file)
 		}
 	}

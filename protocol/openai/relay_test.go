@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -158,7 +159,7 @@ func TestRelay(t *testing.T) {
 // TestRelayHidesOnlyGatewayUsage: the usage chunk the gateway asked for is
 // hidden from a client that did not ask, and it is the only chunk hidden.
 func TestRelayHidesOnlyGatewayUsage(t *testing.T) {
-	body := readFile(t, fixtureDir+"/chat-tool.stream.body.sse")
+	body := testkit.ReadFile(t, fixtureDir+"/chat-tool.stream.body.sse")
 	relay := proto.NewRelay(protocol.Peek{Model: "m", Stream: true})
 	var dst bytes.Buffer
 	if err := relay.Copy(&dst, func() error { return nil }, bytes.NewReader(body)); err != nil {
@@ -179,7 +180,7 @@ func TestRelayHidesOnlyGatewayUsage(t *testing.T) {
 }
 
 func TestRelayWriteErrors(t *testing.T) {
-	body := readFile(t, fixtureDir+"/chat-tool.stream.body.sse")
+	body := testkit.ReadFile(t, fixtureDir+"/chat-tool.stream.body.sse")
 	errWrite := errors.New("client gone")
 	relay := proto.NewRelay(protocol.Peek{Model: "m", Stream: true})
 	err := relay.Copy(writerFunc(func([]byte) (int, error) { return 0, errWrite }), func() error { return nil }, bytes.NewReader(body))

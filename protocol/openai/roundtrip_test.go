@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -35,15 +36,15 @@ func TestRoundTrip(t *testing.T) {
 			want := encodeNormalized(first)
 			normalize(want)
 			normalize(second)
-			if dump(second) != dump(want) {
-				t.Errorf("round trip changed the request:\ngot  %s\nwant %s\nwire %s", dump(second), dump(want), wire)
+			if testkit.Dump(second) != testkit.Dump(want) {
+				t.Errorf("round trip changed the request:\ngot  %s\nwant %s\nwire %s", testkit.Dump(second), testkit.Dump(want), wire)
 			}
 			// A second round changes nothing at all.
 			again, err := proto.EncodeRequest(second, second.Model)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !jsonEqual(again, wire) {
+			if !testkit.JSONEqual(again, wire) {
 				t.Errorf("second encoding differs:\n%s\n%s", again, wire)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -211,7 +212,7 @@ func TestDecodeResponseErrors(t *testing.T) {
 	} {
 		resp, err := proto.DecodeResponse([]byte(body))
 		if err == nil {
-			t.Errorf("DecodeResponse(%s) = %s, want an error", body, dump(resp))
+			t.Errorf("DecodeResponse(%s) = %s, want an error", body, testkit.Dump(resp))
 			continue
 		}
 		if e := asError(t, err); e.Kind != llm.KindUpstream {
@@ -231,7 +232,7 @@ func TestDecodeResponse(t *testing.T) {
 	}
 	if resp.ID != "r" || resp.Created != 5 || resp.Model != "deepseek-reasoner" || resp.ServiceTier != "default" ||
 		resp.SystemFingerprint != "fp" || resp.Origin != "openai" || string(resp.Extensions["x_extra"]) != `{"k":true}` {
-		t.Errorf("response fields: %s", dump(resp))
+		t.Errorf("response fields: %s", testkit.Dump(resp))
 	}
 	c := resp.Choices[0]
 	if c.FinishReason != llm.FinishToolCalls {
@@ -240,7 +241,7 @@ func TestDecodeResponse(t *testing.T) {
 	parts := c.Message.Parts
 	if len(parts) != 3 || parts[0].Type != llm.PartReasoning || parts[0].Reasoning.Text != "Think." ||
 		parts[1].Type != llm.PartText || parts[1].Text != "Yes." || parts[2].Type != llm.PartToolCall {
-		t.Fatalf("parts: %s", dump(parts))
+		t.Fatalf("parts: %s", testkit.Dump(parts))
 	}
 	tc := parts[2].ToolCall
 	if !regexp.MustCompile(`^call_[A-Za-z0-9]{24}$`).MatchString(tc.ID) || tc.Name != "f" || tc.Arguments != `{"a":1}` {

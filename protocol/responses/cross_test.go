@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol/openai"
 )
@@ -43,7 +44,7 @@ func TestFromChatCompletions(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			goldenJSON(t, filepath.Join("testdata/cross", name+".golden"), out)
+			testkit.GoldenJSON(t, filepath.Join("testdata/cross", name+".golden"), out)
 		})
 	}
 }
@@ -55,7 +56,7 @@ func TestFromChatCompletions(t *testing.T) {
 // namespaces.
 func TestToChatCompletions(t *testing.T) {
 	var chat openai.Protocol
-	req, err := proto.DecodeRequest(readFile(t, "testdata/requests/codex.json"))
+	req, err := proto.DecodeRequest(testkit.ReadFile(t, "testdata/requests/codex.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -230,7 +231,7 @@ func TestDecodeRequest(t *testing.T) {
 			compactExtensions(got)
 			compactExtensions(&want)
 			if !reflect.DeepEqual(*got, want) {
-				t.Errorf("DecodeRequest =\n%s\nwant\n%s", dump(got), dump(&want))
+				t.Errorf("DecodeRequest =\n%s\nwant\n%s", testkit.Dump(got), testkit.Dump(&want))
 			}
 		})
 	}

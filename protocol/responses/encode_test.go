@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -143,8 +144,8 @@ func TestEncodeRequest(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			if !jsonEqual(got, []byte(tt.want)) {
-				t.Errorf("EncodeRequest =\n%s\nwant\n%s", indentJSON(t, got), indentJSON(t, []byte(tt.want)))
+			if !testkit.JSONEqual(got, []byte(tt.want)) {
+				t.Errorf("EncodeRequest =\n%s\nwant\n%s", testkit.IndentJSON(t, got), testkit.IndentJSON(t, []byte(tt.want)))
 			}
 		})
 	}
@@ -218,7 +219,7 @@ func TestEncodeRequestRefusals(t *testing.T) {
 // namespaces, reasoning and vendor fields on the way to a Responses
 // upstream, and another protocol's are dropped.
 func TestEncodeOwnExtensions(t *testing.T) {
-	body := readFile(t, "testdata/requests/codex.json")
+	body := testkit.ReadFile(t, "testdata/requests/codex.json")
 	req, err := proto.DecodeRequest(body)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package responses_test
 import (
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -38,7 +39,7 @@ func TestEncodeError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		status, body := proto.EncodeError(&tt.err)
-		if status != tt.status || !jsonEqual(body, []byte(tt.body)) {
+		if status != tt.status || !testkit.JSONEqual(body, []byte(tt.body)) {
 			t.Errorf("EncodeError(%+v) = %d %s, want %d %s", tt.err, status, body, tt.status, tt.body)
 		}
 	}

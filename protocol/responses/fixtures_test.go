@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -31,7 +32,7 @@ func (u *wireUsage) canonical() llm.Usage {
 
 func TestFixtureResponses(t *testing.T) {
 	t.Run("text", func(t *testing.T) {
-		resp, err := proto.DecodeResponse(readFile(t, filepath.Join(fixtureDir, "responses-text.body.json")))
+		resp, err := proto.DecodeResponse(testkit.ReadFile(t, filepath.Join(fixtureDir, "responses-text.body.json")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,11 +41,11 @@ func TestFixtureResponses(t *testing.T) {
 		}
 		if resp.ID != "resp_68c2e8c147ac819491bcd667055eadbc02e845978fbbb592" || resp.Model != "gpt-4o-2024-08-06" ||
 			resp.Created != 1757604033 || resp.ServiceTier != "default" || resp.Origin != "responses" {
-			t.Errorf("response = %s", dump(resp))
+			t.Errorf("response = %s", testkit.Dump(resp))
 		}
 	})
 	t.Run("tool", func(t *testing.T) {
-		resp, err := proto.DecodeResponse(readFile(t, filepath.Join(fixtureDir, "responses-tool.body.json")))
+		resp, err := proto.DecodeResponse(testkit.ReadFile(t, filepath.Join(fixtureDir, "responses-tool.body.json")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +76,7 @@ func checkToolCall(t *testing.T, resp *llm.Response, id, name, args string) {
 func TestFixtureUsage(t *testing.T) {
 	for _, file := range fixtures(t, false, true) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			body := readFile(t, file)
+			body := testkit.ReadFile(t, file)
 			var wire struct{ Usage wireUsage }
 			if err := json.Unmarshal(body, &wire); err != nil {
 				t.Fatal(err)
@@ -98,7 +99,7 @@ func TestFixtureUsage(t *testing.T) {
 	}
 	for _, file := range fixtures(t, true, true) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			body := readFile(t, file)
+			body := testkit.ReadFile(t, file)
 			want := completedUsage(t, body)
 			if want == nil {
 				t.Fatal("fixture has no response.completed usage")
@@ -139,7 +140,7 @@ func completedUsage(t *testing.T, body []byte) *llm.Usage {
 func TestStreamFixtureText(t *testing.T) {
 	for _, file := range fixtures(t, true, true) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			body := readFile(t, file)
+			body := testkit.ReadFile(t, file)
 			var want strings.Builder
 			for _, d := range sseData(t, body) {
 				if d["type"] == "response.output_text.done" {
@@ -171,7 +172,7 @@ func TestStreamFixtureText(t *testing.T) {
 }
 
 func TestStreamFixtureTool(t *testing.T) {
-	body := readFile(t, filepath.Join(fixtureDir, "responses-tool.stream.body.sse"))
+	body := testkit.ReadFile(t, filepath.Join(fixtureDir, "responses-tool.stream.body.sse"))
 	var args strings.Builder
 	for _, d := range sseData(t, body) {
 		if d["type"] == "response.function_call_arguments.delta" {
@@ -191,14 +192,14 @@ func TestStreamFixtureTool(t *testing.T) {
 func TestFixtureError(t *testing.T) {
 	for _, file := range fixtures(t, false, false) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			e := proto.DecodeError(400, readFile(t, file))
+			e := proto.DecodeError(400, testkit.ReadFile(t, file))
 			if e.Kind != llm.KindInvalidRequest || e.HTTPStatus() != 400 || e.Param != "temperature" ||
 				e.Code != "decimal_below_min_value" || e.Type != "invalid_request_error" || e.Origin != "responses" ||
 				!strings.HasPrefix(e.Message, "Invalid 'temperature'") {
 				t.Errorf("DecodeError = %#v", e)
 			}
 			status, out := proto.EncodeError(e)
-			if status != 400 || !jsonEqual(out, readFile(t, file)) {
+			if status != 400 || !testkit.JSONEqual(out, testkit.ReadFile(t, file)) {
 				t.Errorf("EncodeError = %d %s, want the upstream's body again", status, out)
 			}
 		})

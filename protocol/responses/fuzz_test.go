@@ -7,6 +7,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -39,7 +40,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			return
 		}
 		if req.Model == "" || len(req.Messages) == 0 || req.Origin != "responses" {
-			t.Fatalf("accepted a request without model or messages: %s", dump(req))
+			t.Fatalf("accepted a request without model or messages: %s", testkit.Dump(req))
 		}
 		p, err := proto.PeekRequest(body)
 		if err != nil {
@@ -60,7 +61,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("EncodeRequest, second round: %v", err)
 		}
-		if !jsonEqual(wire, wire2) {
+		if !testkit.JSONEqual(wire, wire2) {
 			t.Fatalf("encoding is not stable:\n%s\n%s", wire, wire2)
 		}
 		var out bytes.Buffer
@@ -135,7 +136,7 @@ func FuzzDecodeResponse(f *testing.F) {
 			t.Fatalf("the encoded response does not decode: %v\n%s", err, out.Bytes())
 		}
 		if again.Usage != resp.Usage || again.Text() != resp.Text() || len(again.Choices[0].Message.ToolCalls()) != len(resp.Choices[0].Message.ToolCalls()) {
-			t.Fatalf("re-decoded response differs:\n%s\n%s", dump(resp), dump(again))
+			t.Fatalf("re-decoded response differs:\n%s\n%s", testkit.Dump(resp), testkit.Dump(again))
 		}
 		out.Reset()
 		enc := proto.NewStreamEncoder(&out, &llm.Request{Model: "m"})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -24,12 +25,12 @@ func TestRequestGolden(t *testing.T) {
 			}
 			canon := compactJSON(t, req)
 			base := filepath.Join("testdata/requests", name)
-			goldenJSON(t, base+".canonical.golden", canon)
+			testkit.GoldenJSON(t, base+".canonical.golden", canon)
 			out, err := proto.EncodeRequest(req, req.Model)
 			if err != nil {
 				t.Fatalf("EncodeRequest: %v", err)
 			}
-			goldenJSON(t, base+".golden", out)
+			testkit.GoldenJSON(t, base+".golden", out)
 		})
 	}
 }
@@ -41,7 +42,7 @@ func TestResponseGolden(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(file), ".body.json")
 		t.Run(name, func(t *testing.T) {
 			deterministic(t)
-			resp, err := proto.DecodeResponse(readFile(t, file))
+			resp, err := proto.DecodeResponse(testkit.ReadFile(t, file))
 			if err != nil {
 				t.Fatalf("DecodeResponse: %v", err)
 			}
@@ -49,7 +50,7 @@ func TestResponseGolden(t *testing.T) {
 			if err := proto.EncodeResponse(&out, &llm.Request{Model: "client-model", Origin: "responses"}, resp); err != nil {
 				t.Fatalf("EncodeResponse: %v", err)
 			}
-			goldenJSON(t, filepath.Join("testdata/responses", name+".json.golden"), out.Bytes())
+			testkit.GoldenJSON(t, filepath.Join("testdata/responses", name+".json.golden"), out.Bytes())
 		})
 	}
 }
@@ -61,14 +62,14 @@ func streamInputs(t testing.TB) map[string][]byte {
 	t.Helper()
 	in := make(map[string][]byte)
 	for _, file := range fixtures(t, true, true) {
-		in[strings.TrimSuffix(filepath.Base(file), ".body.sse")] = readFile(t, file)
+		in[strings.TrimSuffix(filepath.Base(file), ".body.sse")] = testkit.ReadFile(t, file)
 	}
 	crafted, err := filepath.Glob("testdata/streams/*.sse")
 	if err != nil || len(crafted) == 0 {
 		t.Fatalf("no streams in testdata/streams: %v", err)
 	}
 	for _, file := range crafted {
-		in[strings.TrimSuffix(filepath.Base(file), ".sse")] = readFile(t, file)
+		in[strings.TrimSuffix(filepath.Base(file), ".sse")] = testkit.ReadFile(t, file)
 	}
 	return in
 }
@@ -87,7 +88,7 @@ func TestStreamGolden(t *testing.T) {
 			}
 			text.WriteString(formatEnd(streamErr))
 			base := filepath.Join("testdata/streams", name)
-			golden(t, base+".events.golden", []byte(text.String()))
+			testkit.Golden(t, base+".events.golden", []byte(text.String()))
 
 			var out bytes.Buffer
 			enc := proto.NewStreamEncoder(&out, &llm.Request{Model: "client-model", Stream: true, Origin: "responses"})
@@ -108,7 +109,7 @@ func TestStreamGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ending the stream: %v", err)
 			}
-			golden(t, base+".sse.golden", out.Bytes())
+			testkit.Golden(t, base+".sse.golden", out.Bytes())
 			checkSequence(t, out.Bytes())
 		})
 	}

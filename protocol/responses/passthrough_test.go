@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -148,7 +149,7 @@ func TestRewriteRequest(t *testing.T) {
 // including the codex request's unknown members and layout, and the scan
 // of PeekRequest gives the same result.
 func TestRewriteKeepsBytes(t *testing.T) {
-	body := readFile(t, "testdata/requests/codex.json")
+	body := testkit.ReadFile(t, "testdata/requests/codex.json")
 	p, err := proto.PeekRequest(body)
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +201,7 @@ func TestTapResponse(t *testing.T) {
 
 func TestRoutes(t *testing.T) {
 	var r protocol.Routed = proto
-	if got := dump(r.Routes()); !strings.Contains(got, `"/v1/responses"`) || !strings.Contains(got, `"chat"`) {
+	if got := testkit.Dump(r.Routes()); !strings.Contains(got, `"/v1/responses"`) || !strings.Contains(got, `"chat"`) {
 		t.Errorf("Routes = %s", got)
 	}
 	if got := r.Prefixes(); len(got) != 1 || got[0] != "/openai" {

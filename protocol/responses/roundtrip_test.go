@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -38,13 +39,13 @@ func TestRoundTrip(t *testing.T) {
 			compactExtensions(want)
 			compactExtensions(second)
 			if !reflect.DeepEqual(second, want) {
-				t.Errorf("round trip changed the request:\ngot  %s\nwant %s\nwire %s", dump(second), dump(want), wire)
+				t.Errorf("round trip changed the request:\ngot  %s\nwant %s\nwire %s", testkit.Dump(second), testkit.Dump(want), wire)
 			}
 			again, err := proto.EncodeRequest(second, second.Model)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !jsonEqual(again, wire) {
+			if !testkit.JSONEqual(again, wire) {
 				t.Errorf("second encoding differs:\n%s\n%s", again, wire)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"github.com/openai/openai-go/v3/responses"
 	"github.com/openai/openai-go/v3/shared"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -114,7 +115,7 @@ func TestSDKResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(*seen) != 1 || len((*seen)[0].Tools) != 2 || (*seen)[0].Tools[1].Name != "crm__lookup" {
-		t.Fatalf("decoded SDK request: %s", dump(*seen))
+		t.Fatalf("decoded SDK request: %s", testkit.Dump(*seen))
 	}
 	checkSDKResponse(t, resp)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -98,13 +99,13 @@ func TestStreamEncoderForeignReasoning(t *testing.T) {
 		{Type: llm.EventFinish, FinishReason: llm.FinishStop},
 	}
 	data := encodeEvents(t, &llm.Request{Model: "m"}, evs, nil)
-	raw := dump(data)
+	raw := testkit.Dump(data)
 	if strings.Contains(raw, "anthropic-sig") || strings.Contains(raw, "redacted-blob") || strings.Contains(raw, "encrypted_content") {
 		t.Errorf("foreign reasoning leaked:\n%s", raw)
 	}
 	out := final(t, data)["output"].([]any)
 	rs := out[0].(map[string]any)
-	if rs["type"] != "reasoning" || !strings.HasPrefix(rs["id"].(string), "rs_") || dump(rs["summary"]) != dump([]any{map[string]any{"type": "summary_text", "text": "Let me think."}}) {
+	if rs["type"] != "reasoning" || !strings.HasPrefix(rs["id"].(string), "rs_") || testkit.Dump(rs["summary"]) != testkit.Dump([]any{map[string]any{"type": "summary_text", "text": "Let me think."}}) {
 		t.Errorf("reasoning item %v", rs)
 	}
 }
@@ -112,7 +113,7 @@ func TestStreamEncoderForeignReasoning(t *testing.T) {
 // TestStreamEncoderCustomAndNamespacedCalls: a call of a custom tool is a
 // custom_tool_call, a call of a namespaced tool is split back.
 func TestStreamEncoderCustomAndNamespacedCalls(t *testing.T) {
-	req, err := proto.DecodeRequest(readFile(t, "testdata/requests/codex.json"))
+	req, err := proto.DecodeRequest(testkit.ReadFile(t, "testdata/requests/codex.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func TestStreamEncoderRefusalThenText(t *testing.T) {
 		t.Errorf("events\n%s\nwant\n%s", got, want)
 	}
 	msg := final(t, data)["output"].([]any)[0].(map[string]any)
-	if dump(msg["content"]) != dump([]any{
+	if testkit.Dump(msg["content"]) != testkit.Dump([]any{
 		map[string]any{"type": "refusal", "refusal": "No."},
 		map[string]any{"type": "output_text", "text": "But this.", "annotations": []any{}, "logprobs": []any{}},
 	}) {
