@@ -112,11 +112,14 @@ func (c *choiceAcc) addReasoning(ev Event) {
 			c.builder[n-1].WriteString(ev.Text)
 			r.Signature = ev.Signature
 			r.Data = ev.Data
+			if r.Origin == "" {
+				r.Origin = ev.Origin
+			}
 			return
 		}
 	}
 	c.parts = append(c.parts, Part{Type: PartReasoning, Reasoning: &Reasoning{
-		ID: ev.ID, Summary: ev.Summary, Signature: ev.Signature, Data: ev.Data, Redacted: ev.Redacted,
+		ID: ev.ID, Summary: ev.Summary, Signature: ev.Signature, Data: ev.Data, Redacted: ev.Redacted, Origin: ev.Origin,
 	}})
 	c.builder = append(c.builder, newBuilder(ev.Text))
 }

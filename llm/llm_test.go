@@ -175,3 +175,20 @@ func TestAccumulatorBoundsChoices(t *testing.T) {
 		t.Fatalf("choices = %+v", resp.Choices)
 	}
 }
+
+// TestAccumulatorKeepsReasoningOrigin: whose signature a reasoning part
+// carries survives collecting a stream.
+func TestAccumulatorKeepsReasoningOrigin(t *testing.T) {
+	resp, err := Collect(NewSliceStream([]Event{
+		{Type: EventReasoning, Text: "a", Origin: "anthropic"},
+		{Type: EventReasoning, Signature: "sig", Origin: "anthropic"},
+		{Type: EventFinish, FinishReason: FinishStop},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resp.Choices[0].Message.Parts[0].Reasoning
+	if r.Origin != "anthropic" || r.Signature != "sig" || r.Text != "a" {
+		t.Errorf("reasoning = %+v", r)
+	}
+}

@@ -91,6 +91,10 @@ type Event struct {
 	Redacted bool
 	// Summary marks reasoning Text as a summary (EventReasoning).
 	Summary bool
+	// Origin is the registry ID of the protocol that made an
+	// EventReasoning's Signature or Data: they are valid only there, so
+	// encoders of other protocols leave them out. "" means unknown.
+	Origin string
 	// Usage holds counts (EventUsage, optionally EventStart).
 	Usage *Usage
 	// FinishReason and StopSequence end a choice (EventFinish).

@@ -196,7 +196,7 @@ func (d *streamDecoder) blockStart(e *streamEvent) error {
 		}
 	case "thinking":
 		st.kind = blockThinking
-		ev := llm.Event{Type: llm.EventReasoning}
+		ev := llm.Event{Type: llm.EventReasoning, Origin: ID}
 		if b.Thinking != nil {
 			ev.Text = *b.Thinking
 		}
@@ -207,7 +207,7 @@ func (d *streamDecoder) blockStart(e *streamEvent) error {
 			d.push(ev)
 		}
 	case "redacted_thinking":
-		d.push(llm.Event{Type: llm.EventReasoning, Redacted: true, Data: b.Data})
+		d.push(llm.Event{Type: llm.EventReasoning, Redacted: true, Data: b.Data, Origin: ID})
 	case "tool_use":
 		input := ""
 		if len(b.Input) > 0 && string(b.Input) != "{}" {
@@ -251,11 +251,11 @@ func (d *streamDecoder) blockDelta(e *streamEvent) error {
 		}
 	case "thinking_delta":
 		if dl.Thinking != "" {
-			d.push(llm.Event{Type: llm.EventReasoning, Text: dl.Thinking})
+			d.push(llm.Event{Type: llm.EventReasoning, Text: dl.Thinking, Origin: ID})
 		}
 	case "signature_delta":
 		if dl.Signature != "" {
-			d.push(llm.Event{Type: llm.EventReasoning, Signature: dl.Signature})
+			d.push(llm.Event{Type: llm.EventReasoning, Signature: dl.Signature, Origin: ID})
 		}
 	case "input_json_delta":
 		if dl.PartialJSON == "" {

@@ -198,6 +198,14 @@ func (e *streamEncoder) closeAll(b []byte) []byte {
 }
 
 func (e *streamEncoder) reasoning(b []byte, ev *llm.Event) []byte {
+	if ev.Origin != "" && ev.Origin != ID {
+		// Another vendor's signature or opaque reasoning is no Anthropic
+		// signature: only the text is sent.
+		if ev.Redacted || ev.Text == "" {
+			return b
+		}
+		ev.Signature, ev.Data = "", ""
+	}
 	if ev.Redacted {
 		b = e.closeAll(b)
 		b = e.beginBlock(b, blockThinking)

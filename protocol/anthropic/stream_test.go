@@ -319,3 +319,29 @@ func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
 }
+
+// TestStreamEncoderKeepsOtherVendorsSignatures: an Anthropic client gets
+// the text of another vendor's reasoning, never its signature or opaque
+// data, which no Anthropic upstream would accept back.
+func TestStreamEncoderKeepsOtherVendorsSignatures(t *testing.T) {
+	encode := func(evs ...llm.Event) string {
+		var out bytes.Buffer
+		enc := proto.NewStreamEncoder(&out, &llm.Request{Model: "m"})
+		for _, ev := range append([]llm.Event{{Type: llm.EventStart}}, evs...) {
+			if err := enc.Encode(ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		enc.Close()
+		return out.String()
+	}
+	got := encode(llm.Event{Type: llm.EventReasoning, Text: "think", Signature: "gem-sig", Origin: "gemini"},
+		llm.Event{Type: llm.EventReasoning, Redacted: true, Data: "opaque", Origin: "responses"})
+	if !strings.Contains(got, `"thinking":"think"`) || strings.Contains(got, "gem-sig") || strings.Contains(got, "opaque") {
+		t.Errorf("foreign reasoning: %s", got)
+	}
+	got = encode(llm.Event{Type: llm.EventReasoning, Text: "think", Signature: "ant-sig", Origin: "anthropic"})
+	if !strings.Contains(got, `"signature":"ant-sig"`) {
+		t.Errorf("own signature dropped: %s", got)
+	}
+}

@@ -38,10 +38,9 @@
 // dropped. A signature on a text part is kept as the part's
 // Extensions["thoughtSignature"] (or, in a stream, as a reasoning event that
 // holds only the signature), and an empty text part that only carries one
-// is a reasoning part with only the signature. The ingress stream encoder
-// writes the signatures of function calls but not those of reasoning
-// events, whose origin a stream does not tell; a complete response writes
-// them when it came from Gemini. Function calls are written for Gemini
+// is a reasoning part with only the signature. The ingress encoders, for
+// streams as for complete responses, write reasoning signatures only when
+// they came from Gemini (llm.Event.Origin, llm.Reasoning.Origin). Function calls are written for Gemini
 // clients with their id (made up or not), which clients echo in
 // functionResponse.id.
 //

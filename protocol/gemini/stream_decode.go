@@ -170,12 +170,12 @@ func (d *streamDecoder) candidate(idx int, wc *streamCandidate) error {
 					// event holding only the signature.
 					var s string
 					if json.Unmarshal(sig, &s) == nil && s != "" {
-						d.push(llm.Event{Type: llm.EventReasoning, Choice: idx, Signature: s})
+						d.push(llm.Event{Type: llm.EventReasoning, Choice: idx, Signature: s, Origin: ID})
 					}
 				}
 			case llm.PartReasoning:
 				r := p.Reasoning
-				d.push(llm.Event{Type: llm.EventReasoning, Choice: idx, Text: r.Text, Summary: r.Summary, Signature: r.Signature})
+				d.push(llm.Event{Type: llm.EventReasoning, Choice: idx, Text: r.Text, Summary: r.Summary, Signature: r.Signature, Origin: ID})
 			case llm.PartToolCall:
 				// Gemini sends calls whole: the id is made from the call's
 				// position in the candidate, as DecodeResponse does.

@@ -94,9 +94,12 @@ func (e *streamEncoder) Encode(ev llm.Event) error {
 		}
 		return e.end(b)
 	case llm.EventReasoning:
-		// A signature alone is not written: a stream does not say which
-		// protocol made it (see the package comment).
-		if ev.Text == "" {
+		// A signature is sent back only when Gemini made it.
+		sig := ""
+		if ev.Origin == ID {
+			sig = ev.Signature
+		}
+		if ev.Text == "" && sig == "" {
 			return nil
 		}
 		if err := e.flushCalls(ev.Choice); err != nil {
@@ -104,6 +107,11 @@ func (e *streamEncoder) Encode(ev llm.Event) error {
 		}
 		b := e.begin(ev.Choice)
 		b = appendTextPart(b, ev.Text, true)
+		if sig != "" {
+			b = append(b[:len(b)-1], `,"thoughtSignature":`...)
+			b = rawjson.AppendString(b, sig)
+			b = append(b, '}')
+		}
 		return e.end(b)
 	case llm.EventToolCall:
 		if len(c.calls) >= maxPendingCalls {

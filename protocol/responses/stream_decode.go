@@ -436,7 +436,7 @@ func (d *streamDecoder) itemDone(wi *item, index *int) {
 			}
 		}
 		if wi.EncryptedContent != nil && *wi.EncryptedContent != "" {
-			d.push(llm.Event{Type: llm.EventReasoning, ID: wi.ID, Data: *wi.EncryptedContent})
+			d.push(llm.Event{Type: llm.EventReasoning, ID: wi.ID, Data: *wi.EncryptedContent, Origin: ID})
 		}
 	}
 }

@@ -253,7 +253,7 @@ func (e *streamEncoder) closeMessage(status string) {
 // reasoning of a Responses upstream for the item's done event. Signatures
 // and redacted thinking of other protocols have no form here.
 func (e *streamEncoder) reasoning(ev llm.Event) {
-	own := ev.Data != "" && !ev.Redacted && ev.Signature == ""
+	own := ev.Data != "" && !ev.Redacted && (ev.Origin == ID || ev.Origin == "" && ev.Signature == "")
 	if ev.Text == "" && !own {
 		return
 	}
