@@ -35,7 +35,7 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 	}
 
 	if !c.peek.Stream {
-		data, err := provider.ReadBody(resp.Body)
+		data, err := provider.ReadBody(resp)
 		if err != nil {
 			return false, err
 		}

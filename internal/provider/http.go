@@ -471,7 +471,7 @@ func (p *HTTP) ListModels(ctx context.Context) ([]llm.Model, error) {
 	}
 	defer resp.Body.Close()
 	p.report(key, false, health.OutcomeForStatus(resp.StatusCode), 0)
-	data, err := readLimited(resp.Body, MaxResponseBody)
+	data, err := readResponse(resp, MaxResponseBody)
 	if err != nil {
 		return nil, p.transportError(ctx, err)
 	}
@@ -491,7 +491,7 @@ func (p *HTTP) call(ctx context.Context, path string, body []byte, header map[st
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := readLimited(resp.Body, MaxResponseBody)
+	data, err := readResponse(resp, MaxResponseBody)
 	if err != nil {
 		return nil, p.transportError(ctx, err)
 	}
@@ -540,7 +540,7 @@ func (p *HTTP) send(ctx context.Context, path string, body []byte, header map[st
 		p.report(key, probe, health.Success, 0)
 		return resp, nil
 	}
-	data, _ := readLimited(resp.Body, maxErrorBody)
+	data, _ := readResponse(resp, maxErrorBody)
 	resp.Body.Close()
 	e := p.upstreamError(resp, data)
 	p.report(key, probe, health.OutcomeForStatus(resp.StatusCode), e.RetryAfter)
@@ -689,13 +689,38 @@ func retryAfter(h http.Header) time.Duration {
 
 // ReadBody reads a whole upstream answer of at most MaxResponseBody bytes.
 // Failures are *llm.Error when r is a provider's body.
-func ReadBody(r io.Reader) ([]byte, error) { return readLimited(r, MaxResponseBody) }
+func ReadBody(resp *http.Response) ([]byte, error) { return readResponse(resp, MaxResponseBody) }
+
+// readResponse reads a response body of at most limit bytes into one
+// buffer sized from Content-Length when the upstream sent one.
+func readResponse(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= limit {
+		buf := make([]byte, 0, n+1) // +1 sees the EOF without growing
+		return readInto(buf, resp.Body, limit)
+	}
+	return readLimited(resp.Body, limit)
+}
 
 func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
+	return readInto(make([]byte, 0, 4096), r, limit)
+}
+
+func readInto(buf []byte, r io.Reader, limit int64) ([]byte, error) {
+	lr := io.LimitReader(r, limit+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
+	data := buf
 	if int64(len(data)) > limit {
 		return nil, &llm.Error{Kind: llm.KindUpstream, Message: fmt.Sprintf("the upstream answer exceeds %d bytes", limit)}
 	}
