@@ -177,18 +177,11 @@ func streamText(t testing.TB, raw []byte) (text string, toolName, toolArgs strin
 // bytes and statuses.
 func postRaw(t testing.TB, ts *httptest.Server, path, key, body string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	h := map[string]string{}
 	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+		h["Authorization"] = "Bearer " + key
 	}
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return send(t, ts, http.MethodPost, path, body, h)
 }
 
 // errorBody decodes an OpenAI error envelope.

@@ -60,7 +60,7 @@ func replayFixture(t *testing.T, name string, status int) func(http.ResponseWrit
 }
 
 // send posts body to the gateway with the given headers.
-func send(t *testing.T, ts *httptest.Server, method, path, body string, header map[string]string) (*http.Response, []byte) {
+func send(t testing.TB, ts *httptest.Server, method, path, body string, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
