@@ -4,57 +4,27 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
-
 	"github.com/llmux/llmux/llm"
+	"github.com/llmux/llmux/protocol/openai"
 )
 
-// errorShape is how each error kind looks to an OpenAI client: the type and
-// code OpenAI itself uses for the same situation (the Responses API shares
-// Chat Completions' error bodies and statuses).
-var errorShape = map[llm.ErrorKind]struct{ typ, code string }{
-	llm.KindInvalidRequest: {"invalid_request_error", ""},
-	llm.KindAuth:           {"invalid_request_error", "invalid_api_key"},
-	llm.KindPermission:     {"permission_error", ""},
-	llm.KindNotFound:       {"invalid_request_error", "model_not_found"},
-	llm.KindTooLarge:       {"invalid_request_error", "request_too_large"},
-	llm.KindRateLimited:    {"rate_limit_error", "rate_limit_exceeded"},
-	llm.KindQuota:          {"insufficient_quota", "insufficient_quota"},
-	llm.KindOverloaded:     {"server_error", "overloaded"},
-	llm.KindUpstream:       {"upstream_error", ""},
-	llm.KindTimeout:        {"timeout_error", "timeout"},
-	llm.KindCanceled:       {"invalid_request_error", "canceled"},
-	llm.KindInternal:       {"server_error", ""},
-}
+// The Responses API shares Chat Completions' error bodies and statuses, so
+// package openai encodes and decodes them; only the origin differs.
 
 // EncodeError renders err as {"error":{"message","type","param","code"}}.
 func (Protocol) EncodeError(err *llm.Error) (int, []byte) {
-	return err.HTTPStatus(), appendError(nil, err)
+	return openai.Protocol{}.EncodeError(asOpenAI(err))
 }
 
-func appendError(dst []byte, err *llm.Error) []byte {
-	shape := errorShape[err.Kind]
-	typ, code := shape.typ, shape.code
-	if err.Origin == ID && err.Type != "" {
-		typ = err.Type
+// asOpenAI presents an error of a Responses upstream as the same vendor's,
+// so that its own type is kept.
+func asOpenAI(err *llm.Error) *llm.Error {
+	if err.Origin != ID {
+		return err
 	}
-	if err.Code != "" {
-		code = err.Code
-	}
-	if typ == "" {
-		typ = "server_error"
-	}
-	body := errorBody{Message: err.Message, Type: typ}
-	if err.Param != "" {
-		p := err.Param
-		body.Param = &p
-	}
-	if code != "" {
-		body.Code = code
-	}
-	b, _ := json.Marshal(errorEnvelope{Error: &body})
-	return append(dst, b...)
+	c := *err
+	c.Origin = openai.ID
+	return &c
 }
 
 // failCode is the code of an in-stream failure: the error's own, or the
@@ -72,39 +42,11 @@ func failCode(err *llm.Error) string {
 	return "server_error"
 }
 
-// DecodeError reads an upstream error body: OpenAI's envelope, or the
-// shapes compatible servers use ({"error":"text"}, {"message":…},
-// {"detail":…}).
+// DecodeError reads an upstream error body as package openai does: its
+// envelope, or the shapes compatible servers use.
 func (Protocol) DecodeError(status int, body []byte) *llm.Error {
-	e := &llm.Error{Kind: llm.KindForStatus(status), Status: status, Origin: ID}
-	var env struct {
-		Error   jsontext.Value `json:"error"`
-		Message any            `json:"message"`
-		Type    string         `json:"type"`
-		Code    any            `json:"code"`
-		Detail  any            `json:"detail"`
-	}
-	if json.Unmarshal(body, &env) == nil {
-		var eb errorBody
-		switch {
-		case rawKind(env.Error) == "object" && json.Unmarshal(env.Error, &eb) == nil:
-			e.Message, e.Type, e.Code = eb.Message, eb.Type, codeString(eb.Code)
-			if eb.Param != nil {
-				e.Param = *eb.Param
-			}
-		case rawKind(env.Error) == "string":
-			_ = json.Unmarshal(env.Error, &e.Message)
-		default:
-			e.Message, e.Type, e.Code = textOf(env.Message), env.Type, codeString(env.Code)
-			if e.Message == "" {
-				e.Message = textOf(env.Detail)
-			}
-		}
-	}
-	if e.Message == "" {
-		e.Message = "the upstream answered HTTP " + strconv.Itoa(status)
-	}
-	classify(e)
+	e := openai.Protocol{}.DecodeError(status, body)
+	e.Origin = ID
 	return e
 }
 
@@ -170,16 +112,4 @@ func codeString(c any) string {
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	return ""
-}
-
-// textOf renders a message that may be a string or a structured detail.
-func textOf(v any) string {
-	switch t := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return t
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }

@@ -310,17 +310,6 @@ type responseError struct {
 
 // Errors.
 
-type errorEnvelope struct {
-	Error *errorBody `json:"error"`
-}
-
-type errorBody struct {
-	Message string  `json:"message"`
-	Type    string  `json:"type"`
-	Param   *string `json:"param"`
-	Code    any     `json:"code"`
-}
-
 // readString reads the string the decoder is at.
 func readString(dec *jsontext.Decoder) (string, error) {
 	tok, err := dec.ReadToken()
