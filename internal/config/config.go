@@ -51,6 +51,12 @@ type Config struct {
 	Retry Retry `yaml:"retry"`
 	// Health tunes circuit breakers and key cooldowns.
 	Health Health `yaml:"health"`
+	// Pricing overrides the built-in price table: USD per million tokens,
+	// by upstream model name ("gpt-4o") or, for one provider only, by
+	// provider/model ("azure/gpt-4o"). A name ending in "*" matches a prefix.
+	Pricing map[string]*Price `yaml:"pricing"`
+	// Usage governs the per-request usage records.
+	Usage Usage `yaml:"usage"`
 	// Providers are the upstreams, by id. The id is the first part of a
 	// qualified model name ("openai" in "openai/gpt-4o").
 	Providers map[string]*Provider `yaml:"providers"`
@@ -89,6 +95,36 @@ type Media struct {
 const (
 	DefaultMediaMaxBytes = 20 << 20
 	DefaultMediaTimeout  = 15 * time.Second
+)
+
+// Price is what a model costs, in US dollars per million tokens.
+type Price struct {
+	// Input is the price of uncached input tokens.
+	Input float64 `yaml:"input"`
+	// Output is the price of output tokens (reasoning tokens included).
+	Output float64 `yaml:"output"`
+	// CachedInput is the price of input tokens read from the vendor's
+	// prompt cache. Default: Input.
+	CachedInput *float64 `yaml:"cached_input"`
+}
+
+// Usage governs the usage records written for every request.
+type Usage struct {
+	// Retention deletes records older than this, checked hourly; 0 keeps
+	// them for ever. Default 0.
+	Retention Duration `yaml:"retention"`
+	// FlushInterval is how long a record may wait in memory before its batch
+	// is written. Default 1s.
+	FlushInterval Duration `yaml:"flush_interval"`
+	// BatchSize is how many records are written in one transaction at most.
+	// Default 500.
+	BatchSize int `yaml:"batch_size"`
+}
+
+// Defaults of usage recording.
+const (
+	DefaultUsageFlushInterval = time.Second
+	DefaultUsageBatchSize     = 500
 )
 
 // Provider configures one upstream.

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -189,6 +190,12 @@ func (c *Config) applyDefaults() {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	if c.Usage.FlushInterval == 0 {
+		c.Usage.FlushInterval = Duration(DefaultUsageFlushInterval)
+	}
+	if c.Usage.BatchSize == 0 {
+		c.Usage.BatchSize = DefaultUsageBatchSize
+	}
 	if c.Media.MaxBytes == 0 {
 		c.Media.MaxBytes = DefaultMediaMaxBytes
 	}
@@ -283,6 +290,24 @@ func (c *Config) validate() Errors {
 	}
 	if c.Media.Timeout < 0 {
 		add("media.timeout", "must not be negative")
+	}
+	if c.Usage.BatchSize < 0 {
+		add("usage.batch_size", "must not be negative")
+	}
+	for _, name := range sortedKeys(c.Pricing) {
+		p, path := c.Pricing[name], "pricing."+name
+		switch {
+		case strings.TrimSpace(name) == "":
+			add("pricing", "a model name is empty")
+		case p == nil:
+			add(path, "needs input and output prices")
+		case p.Input < 0 || math.IsNaN(p.Input) || math.IsInf(p.Input, 0):
+			add(path+".input", "must be a finite number ≥ 0 (USD per million tokens)")
+		case p.Output < 0 || math.IsNaN(p.Output) || math.IsInf(p.Output, 0):
+			add(path+".output", "must be a finite number ≥ 0 (USD per million tokens)")
+		case p.CachedInput != nil && (*p.CachedInput < 0 || math.IsNaN(*p.CachedInput) || math.IsInf(*p.CachedInput, 0)):
+			add(path+".cached_input", "must be a finite number ≥ 0 (USD per million tokens)")
+		}
 	}
 	if c.MaxBodySize < 1024 {
 		add("max_body_size", "must be at least 1KiB")
