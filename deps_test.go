@@ -106,8 +106,12 @@ func TestDependencyRules(t *testing.T) {
 			}
 		}
 		for _, d := range ours(p.Imports) {
-			if (strings.HasPrefix(d, "internal/store/sqlite") || strings.HasPrefix(d, "internal/store/postgres")) && !strings.HasPrefix(rel, "cmd/") {
+			if (strings.HasPrefix(d, "internal/store/sqlite") || strings.HasPrefix(d, "internal/store/postgres")) &&
+				!strings.HasPrefix(rel, "cmd/") && rel != "internal/store/testdb" {
 				t.Errorf("%s imports %s; only cmd may pick a store implementation", rel, d)
+			}
+			if d == "internal/store/testdb" {
+				t.Errorf("%s imports internal/store/testdb, which only tests may use", rel)
 			}
 			if d == "internal/gateway" && !strings.HasPrefix(rel, "cmd/") && rel != "bench" && !strings.HasPrefix(rel, "bench/") {
 				t.Errorf("%s imports internal/gateway, which sits at the top", rel)
