@@ -21,9 +21,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/llmux/llmux/internal/admin"
 	"github.com/llmux/llmux/internal/config"
 	"github.com/llmux/llmux/internal/gateway"
+	"github.com/llmux/llmux/internal/keys"
 	"github.com/llmux/llmux/internal/provider"
+	"github.com/llmux/llmux/internal/store"
+	"github.com/llmux/llmux/internal/usage"
 	"github.com/llmux/llmux/internal/version"
 	"github.com/llmux/llmux/protocol/all"
 )
@@ -32,6 +36,8 @@ const usage = `llmux — one OpenAI-, Anthropic-, Gemini- and Ollama-compatible 
 
 Usage:
   llmux serve [--config FILE] [--listen ADDR]   start the gateway
+  llmux keys create --name NAME [flags]         issue a virtual key (see 'llmux keys')
+  llmux keys list | revoke ID                   list or revoke virtual keys
   llmux version                                 print the version
 
 With no configuration file (--config or $LLMUX_CONFIG), llmux enables the
@@ -55,6 +61,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 		if err := serve(ctx, args[1:], stderr); err != nil {
 			fmt.Fprintln(stderr, "llmux:", err)
+			return 1
+		}
+		return 0
+	case "keys":
+		err := keysCmd(context.Background(), args[1:], stdout, stderr)
+		switch {
+		case errors.Is(err, errUsage):
+			return 2
+		case err != nil:
+			fmt.Fprintln(stderr, "llmux keys:", err)
 			return 1
 		}
 		return 0
@@ -91,22 +107,65 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	for _, w := range cfg.Warnings {
 		log.Warn("configuration", "warning", w)
 	}
-	if err := gateway.CheckListen(cfg, cfg.Listen); err != nil {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
 		return err
 	}
-	srv, err := gateway.New(cfg, gateway.Options{Registry: all.Registry(), Logger: log})
+	defer st.Close()
+	limiter, closeLimiter, err := openLimiter(ctx, cfg)
 	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+	resolver := keys.New(st, keys.Options{Logger: log})
+	if err := resolver.Sync(ctx); err != nil {
+		return fmt.Errorf("reading keys from the database: %w", err)
+	}
+	if err := gateway.CheckListen(cfg, cfg.Listen, resolver.HasVirtual()); err != nil {
+		return err
+	}
+	adminSum, adminFile, adminCreated, err := adminKey(ctx, cfg, st)
+	if err != nil {
+		return fmt.Errorf("setting up the admin key: %w", err)
+	}
+	writer := usage.NewWriter(st, usage.WriterOptions{BatchSize: cfg.Usage.BatchSize, FlushInterval: cfg.Usage.FlushInterval.Std(),
+		Logger: log, LogContent: cfg.LogContent})
+	srv, err := gateway.New(cfg, gateway.Options{Registry: all.Registry(), Logger: log, Keys: resolver, Limiter: limiter,
+		Usage: writer, Admin: admin.New(admin.Options{Store: st, Limiter: limiter, Logger: log}),
+		AdminKeyHash: adminSum, Ready: st.Ping, SettleAsync: cfg.Redis != ""})
+	if err != nil {
+		writer.Close(context.Background())
 		return fmt.Errorf("configuration is not valid:\n%w", err)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		writer.Close(context.Background())
 		return err
 	}
-	banner(stderr, cfg, srv, ln.Addr().String())
+	// Background work ends with ctx; the usage writer is closed only after
+	// the server has drained, so the last requests' records are written.
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	go resolver.Run(bg)
+	go seedSpend(bg, st, limiter, log)
+	go usage.RunRetention(bg, st, cfg.Usage.Retention.Std(), time.Hour, log)
+	banner(stderr, cfg, srv, ln.Addr().String(), adminFile, adminCreated, resolver.HasVirtual())
 	if cfg.File != "" {
 		go watchConfig(ctx, cfg.File, fileSum(cfg.File), srv, log, reloadPoll)
 	}
-	return srv.Run(ctx, ln, cfg.DrainTimeout.Std())
+	runErr := srv.Run(ctx, ln, cfg.DrainTimeout.Std())
+	stopBG()
+	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := writer.Close(cctx); err != nil {
+		log.Error("usage records were lost at shutdown", "error", err)
+		if runErr == nil {
+			runErr = err
+		}
+	} else {
+		log.Info("usage records written", "records", writer.Stats().Written)
+	}
+	return runErr
 }
 
 // reloadPoll is how often the configuration file is checked for changes.
@@ -187,8 +246,9 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// banner tells a first-time user what is running and how to call it.
-func banner(w io.Writer, cfg *config.Config, srv *gateway.Server, addr string) {
+// banner tells a first-time user what is running, where the admin key is
+// and how to call it.
+func banner(w io.Writer, cfg *config.Config, srv *gateway.Server, addr, adminFile string, adminCreated, virtualKeys bool) {
 	ids := srv.Providers()
 	sort.Strings(ids)
 	for i, id := range ids {
@@ -200,23 +260,49 @@ func banner(w io.Writer, cfg *config.Config, srv *gateway.Server, addr string) {
 	if cfg.File != "" {
 		source = cfg.File
 	}
-	auth := fmt.Sprintf("%d client key(s) configured", len(cfg.Keys))
-	keyHeader := ""
-	if len(cfg.Keys) == 0 {
-		auth = "no client keys configured: serving this machine only"
-	} else {
-		keyHeader = ` -H "Authorization: Bearer $LLMUX_KEY"`
+	auth := fmt.Sprintf("%d static client key(s)", len(cfg.Keys))
+	if virtualKeys {
+		auth += " and virtual keys from the database"
+	}
+	keyHeader := ` -H "Authorization: Bearer $LLMUX_KEY"`
+	if len(cfg.Keys) == 0 && !virtualKeys {
+		auth = "no client keys yet: serving this machine only (create one with 'llmux keys create --name NAME')"
+		keyHeader = ""
+	}
+	admin := "admin_key from the configuration"
+	switch {
+	case adminFile != "" && adminCreated:
+		admin = "generated now and written to " + adminFile + " (shown nowhere else; keep it safe)"
+	case adminFile != "":
+		admin = "in " + adminFile + " (generated at the first start)"
 	}
 	host := addr
 	if h, port, err := net.SplitHostPort(addr); err == nil && (h == "0.0.0.0" || h == "::" || h == "") {
 		host = net.JoinHostPort("127.0.0.1", port)
 	}
+	limits := "in memory (this instance)"
+	if cfg.Redis != "" {
+		limits = "Redis " + store.RedactDSN(cfg.Redis) + " (shared by all instances)"
+	}
 	fmt.Fprintf(w, `llmux %s listening on http://%s
   configuration: %s
+  database:      %s
+  limits:        %s
   providers:     %s
-  auth:          %s
+  client auth:   %s
+  admin key:     %s
   try it:
     curl http://%s/v1/chat/completions -H 'Content-Type: application/json'%s \
       -d '{"model":"mock/echo","messages":[{"role":"user","content":"Hello, llmux!"}]}'
-`, version.String(), addr, source, strings.Join(ids, ", "), auth, host, keyHeader)
+  admin API:
+    curl http://%s/admin/api/keys -H "Authorization: Bearer %s"
+`, version.String(), addr, source, store.RedactDSN(cfg.Database), limits, strings.Join(ids, ", "), auth, admin, host, keyHeader,
+		host, adminKeyHint(adminFile))
+}
+
+func adminKeyHint(file string) string {
+	if file == "" {
+		return "$LLMUX_ADMIN_KEY"
+	}
+	return "$(cat " + file + ")"
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// admin wraps an admin API handler: one method, and the admin key — a
+// admin wraps an admin API handler: one method ("" for any), and the admin key — a
 // client key is not enough. Without an admin key configured, only loopback
 // peers are served, as for the API without client keys. Errors are
 // OpenAI-shaped JSON.
@@ -17,7 +17,7 @@ func (s *Server) admin(method string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := s.state.Load()
 		w.Header().Set("Content-Type", "application/json")
-		if r.Method != method {
+		if method != "" && r.Method != method {
 			w.Header().Set("Allow", method)
 			adminError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here; use "+method+".")
 			return
@@ -37,7 +37,7 @@ func (s *Server) admin(method string, h http.HandlerFunc) http.Handler {
 			sum := sha256.Sum256([]byte(key))
 			if subtle.ConstantTimeCompare(sum[:], st.adminKey[:]) != 1 {
 				status := http.StatusUnauthorized
-				if _, isClient := st.keys[sum]; isClient {
+				if _, err := s.keys.Resolve(r.Context(), key); err == nil {
 					status = http.StatusForbidden // a valid client key, but not the admin's
 				}
 				adminError(w, status, "invalid_admin_key", "This key may not use the admin API.")

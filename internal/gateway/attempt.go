@@ -121,8 +121,12 @@ func (s *Server) attempt(w *responseWriter, r *http.Request, rc *reqCtx, model s
 		if !ok {
 			continue
 		}
+		if p := rc.principal; p != nil && p.Restricted() && !p.Allows(model) && !candidateAllowed(p, c) {
+			continue // a route's special fallback outside the key's allow-list
+		}
 		rc.attempts++
 		rc.provider, rc.upstreamModel = c.Provider, c.Model
+		rc.protocolOut = protocolOf(prov)
 		wrote, err := try(r, c, prov)
 		if err == nil {
 			s.metrics.Attempts.WithLabelValues(c.Provider, "ok").Inc()
@@ -237,4 +241,13 @@ func contentFiltered(e *llm.Error) bool {
 	m := strings.ToLower(e.Message)
 	return strings.Contains(m, "content management policy") || strings.Contains(m, "content filter") ||
 		strings.Contains(m, "safety system")
+}
+
+// protocolOf names the protocol a provider speaks upstream, for usage
+// records: the registry ID, or "mock" for the built-in mock.
+func protocolOf(p provider.Provider) string {
+	if pp, ok := p.(interface{ Protocol() string }); ok {
+		return pp.Protocol()
+	}
+	return provider.MockType
 }

@@ -48,12 +48,14 @@ type chatHandler func(w *responseWriter, r *http.Request, rc *reqCtx, addr *prot
 func (s *Server) chat(ing protocol.Ingress) chatHandler {
 	pt, _ := s.reg.Passthrough(ing.ID())
 	return func(w *responseWriter, r *http.Request, rc *reqCtx, addr *protocol.Address) error {
+		rc.record = true
 		bp, err := readBody(w, r, rc.st.maxBody)
 		if err != nil {
 			return err
 		}
 		defer putBytes(bp)
 		c := &chatCall{ing: ing, pt: pt, body: *bp, addr: addr, headers: forwardHeaders(ing, r)}
+		defer s.account(rc, c) // before the body goes back to the pool
 		if pt != nil {
 			c.peek, err = pt.PeekRequest(c.body)
 			if addr != nil {
@@ -71,6 +73,12 @@ func (s *Server) chat(ing protocol.Ingress) chatHandler {
 		rc.model, rc.stream = c.peek.Model, c.peek.Stream
 		cands, err := rc.st.router.Resolve(c.peek.Model)
 		if err != nil {
+			return err
+		}
+		if cands, err = allowed(rc.principal, c.peek.Model, cands); err != nil {
+			return err
+		}
+		if err := s.admit(w, rc, c.decoded, cands); err != nil {
 			return err
 		}
 		return s.attempt(w, r, rc, c.peek.Model, cands, func(r *http.Request, cand router.Candidate, prov provider.Provider) (bool, error) {

@@ -252,7 +252,7 @@ func TestLoopbackOnlyWithoutKeys(t *testing.T) {
 		addr string
 		ok   bool
 	}{{"127.0.0.1:8080", true}, {"localhost:8080", true}, {"[::1]:8080", true}, {"0.0.0.0:8080", false}, {":8080", false}, {"192.0.2.1:80", false}} {
-		if err := CheckListen(cfg, tt.addr); (err == nil) != tt.ok {
+		if err := CheckListen(cfg, tt.addr, false); (err == nil) != tt.ok {
 			t.Errorf("CheckListen(%s) = %v", tt.addr, err)
 		}
 	}

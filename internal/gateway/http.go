@@ -1,13 +1,12 @@
 package gateway
 
 import (
-	"crypto/sha256"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"sort"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/llmux/llmux/internal/keys"
+	"github.com/llmux/llmux/internal/limits"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -31,6 +32,11 @@ type reqCtx struct {
 	ing   protocol.Ingress
 	id    string
 	start time.Time
+	ctx   context.Context // the request's
+
+	principal *keys.Principal
+	ticket    *limits.Ticket // the limiter's admission, until settled
+	record    bool           // a model request: it gets a usage record
 
 	model         string // as the client asked
 	stream        bool
@@ -41,6 +47,12 @@ type reqCtx struct {
 	hasUsage      bool
 	ttft          time.Duration
 	err           *llm.Error
+	protocolOut   string // the upstream protocol of the last attempt
+
+	inputEstimate int     // input tokens counted at admission, 0 when not counted
+	capture       capture // the start of a streamed answer, for estimates and content logging
+	completion    string  // the answer's text, when known whole
+	prompt        string  // the request body, with content logging on
 }
 
 // routes registers every ingress path of every registered protocol, under
@@ -79,6 +91,13 @@ func (s *Server) routes() {
 	mux.HandleFunc("/healthz", s.healthz)
 	mux.Handle("/admin/api/health", s.admin(http.MethodGet, s.providerHealth))
 	mux.Handle("/admin/api/reload", s.admin(http.MethodPost, s.reloadConfig))
+	for _, kind := range []string{"providers", "routes"} {
+		mux.Handle("/admin/api/"+kind, s.admin("", s.runtimeAPI(kind)))
+		mux.Handle("/admin/api/"+kind+"/{id}", s.admin("", s.runtimeAPI(kind)))
+	}
+	if s.adminAPI != nil {
+		mux.Handle("/admin/api/", s.admin("", s.adminAPI.ServeHTTP))
+	}
 	mux.HandleFunc("/readyz", s.readyz)
 	mux.Handle("/metrics", s.metrics.Handler())
 	if fallback, ok := s.reg.Ingress(defaultIngress); ok {
@@ -134,7 +153,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // error rendering, panic containment, access log and metrics.
 func (s *Server) api(ing protocol.Ingress, method string, h handler) http.Handler {
 	return http.HandlerFunc(func(hw http.ResponseWriter, r *http.Request) {
-		rc := &reqCtx{st: s.state.Load(), ing: ing, id: requestID(r), start: time.Now()}
+		rc := &reqCtx{st: s.state.Load(), ing: ing, id: requestID(r), start: time.Now(), ctx: r.Context()}
 		hw.Header().Set("X-Request-Id", rc.id)
 		if s.cors(hw, r, rc.st) {
 			return
@@ -159,7 +178,7 @@ func (s *Server) api(ing protocol.Ingress, method string, h handler) http.Handle
 			err = &llm.Error{Kind: llm.KindInvalidRequest, Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 				Message: fmt.Sprintf("%s is not allowed on %s; use %s.", r.Method, r.URL.Path, method)}
 		default:
-			if err = s.authenticate(r, rc.st); err == nil {
+			if err = s.authenticate(r, rc); err == nil {
 				err = h(w, r, rc)
 			}
 		}
@@ -208,6 +227,13 @@ func (s *Server) finish(r *http.Request, w *responseWriter, rc *reqCtx) {
 		status = 499
 	} else if status == 0 {
 		status = http.StatusOK
+	}
+	if rc.ticket != nil || rc.record {
+		if s.async {
+			go s.settle(rc, status, d)
+		} else {
+			s.settle(rc, status, d)
+		}
 	}
 	s.metrics.Request(rc.ing.ID(), rc.provider, status, rc.stream, d)
 	if rc.hasUsage {
@@ -265,26 +291,6 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// authenticate checks the client's key. With no keys configured, only
-// loopback clients are served.
-func (s *Server) authenticate(r *http.Request, st *state) error {
-	if len(st.keys) == 0 {
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err != nil || !isLoopbackHost(host) {
-			return &llm.Error{Kind: llm.KindAuth, Message: "This gateway has no client keys configured and serves only its own machine."}
-		}
-		return nil
-	}
-	key := clientKey(r)
-	if key == "" {
-		return &llm.Error{Kind: llm.KindAuth, Code: "missing_api_key",
-			Message: "You didn't provide an API key. Send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'."}
-	}
-	if _, ok := st.keys[sha256.Sum256([]byte(key))]; !ok {
-		return &llm.Error{Kind: llm.KindAuth, Code: "invalid_api_key", Message: "Incorrect API key provided."}
-	}
-	return nil
 }
 
 // clientKey finds the client's key in any of the places the supported
@@ -467,6 +473,16 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte(`{"status":"draining"}`))
 		return
+	}
+	if s.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.ready(ctx); err != nil {
+			s.log.Warn("not ready", "error", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"status":"unavailable","reason":"the database does not answer"}`))
+			return
+		}
 	}
 	w.Write([]byte(`{"status":"ready"}`))
 }

@@ -19,6 +19,7 @@ import (
 // the first candidate that computes embeddings.
 func (s *Server) embeddings(ing protocol.Ingress, ei protocol.EmbeddingIngress) handler {
 	return func(w *responseWriter, r *http.Request, rc *reqCtx) error {
+		rc.record = true
 		bp, err := readBody(w, r, rc.st.maxBody)
 		if err != nil {
 			return err
@@ -31,6 +32,12 @@ func (s *Server) embeddings(ing protocol.Ingress, ei protocol.EmbeddingIngress) 
 		rc.model = req.Model
 		cands, err := rc.st.router.Resolve(req.Model)
 		if err != nil {
+			return err
+		}
+		if cands, err = allowed(rc.principal, req.Model, cands); err != nil {
+			return err
+		}
+		if err := s.admit(w, rc, nil, cands); err != nil {
 			return err
 		}
 		return s.attempt(w, r, rc, req.Model, cands, func(r *http.Request, c router.Candidate, prov provider.Provider) (bool, error) {

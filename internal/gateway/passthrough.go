@@ -42,8 +42,12 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 		if err := rawjson.Valid(data); err != nil { // a 200 the client could not parse: fail over instead
 			return false, &llm.Error{Kind: llm.KindUpstream, Message: "the upstream returned a malformed response", Cause: err}
 		}
-		if u, ok := c.pt.TapResponse(data); ok {
+		u, tapped := c.pt.TapResponse(data)
+		if tapped {
 			rc.usage, rc.hasUsage = u, true
+		}
+		if !tapped || rc.st.logContent {
+			s.keepResponseText(rc, data)
 		}
 		h := w.Header()
 		h.Set("Content-Type", contentType(resp.Header, "application/json"))
@@ -94,8 +98,22 @@ func (l *lazyWriter) Write(b []byte) (int, error) {
 		l.started = true
 		l.commit()
 		l.rc.ttft = time.Since(l.rc.start)
+		l.rc.capture.frames = true
 	}
+	l.rc.capture.add(b)
 	return l.w.Write(b)
+}
+
+// keepResponseText keeps the text of a complete passed-through answer, for
+// content logging or for counting its tokens when it reported no usage.
+func (s *Server) keepResponseText(rc *reqCtx, data []byte) {
+	eg, ok := s.reg.Egress(rc.ing.ID())
+	if !ok {
+		return
+	}
+	if resp, err := eg.DecodeResponse(data); err == nil {
+		rc.completion = responseText(resp)
+	}
 }
 
 func contentType(h http.Header, def string) string {

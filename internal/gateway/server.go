@@ -13,8 +13,10 @@
 package gateway
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,9 +27,13 @@ import (
 
 	"github.com/llmux/llmux/internal/config"
 	"github.com/llmux/llmux/internal/health"
+	"github.com/llmux/llmux/internal/keys"
+	"github.com/llmux/llmux/internal/limits"
 	"github.com/llmux/llmux/internal/metrics"
 	"github.com/llmux/llmux/internal/provider"
 	"github.com/llmux/llmux/internal/router"
+	"github.com/llmux/llmux/internal/store"
+	"github.com/llmux/llmux/internal/usage"
 	"github.com/llmux/llmux/protocol"
 )
 
@@ -39,6 +45,38 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics receives measurements; nil creates a private set.
 	Metrics *metrics.Metrics
+	// Keys resolves client keys, virtual ones included; nil knows only the
+	// configuration's static keys. The server keeps its static keys up to
+	// date on every reload.
+	Keys *keys.Resolver
+	// Limiter enforces the limits and budgets of virtual keys and teams;
+	// nil enforces none.
+	Limiter limits.Limiter
+	// Usage receives one record per model request; nil keeps none.
+	Usage UsageSink
+	// Admin serves the admin API below /admin/api/ (keys, teams, usage,
+	// logs) behind the server's admin-key check; nil serves only the
+	// server's own admin endpoints.
+	Admin http.Handler
+	// SettleAsync settles admissions and queues usage records on a goroutine
+	// of their own once a response is complete, so that a remote limiter's
+	// round trip (Redis) does not delay the end of the response.
+	SettleAsync bool
+	// AdminKeyHash is the SHA-256 of the admin key to require when the
+	// configuration sets no admin_key (the key llmux generated and keeps in
+	// the store); nil leaves such a gateway's admin API to loopback clients.
+	AdminKeyHash *[32]byte
+	// Settings keeps the providers and routes changed through the admin API
+	// (shared by every instance of one database); nil disables such changes.
+	Settings store.ConfigStore
+	// Ready reports whether the server's dependencies (the database) answer,
+	// for /readyz; nil means always.
+	Ready func(ctx context.Context) error
+}
+
+// UsageSink takes usage records off the request path (usage.Writer).
+type UsageSink interface {
+	Add(store.UsageRecord)
 }
 
 // Server serves the gateway's HTTP API. Create it with New; it is safe for
@@ -48,6 +86,14 @@ type Server struct {
 	health   *health.Registry // breaker and key states, kept across reloads
 	log      *slog.Logger
 	metrics  *metrics.Metrics
+	keys     *keys.Resolver
+	limiter  limits.Limiter
+	usage    UsageSink
+	adminAPI http.Handler
+	ready    func(ctx context.Context) error
+	adminSum *[32]byte
+	async    bool
+	rt       runtimeConfig
 	state    atomic.Pointer[state]
 	draining atomic.Bool
 	mux      *http.ServeMux
@@ -55,35 +101,53 @@ type Server struct {
 
 // state is everything derived from one configuration.
 type state struct {
-	cfg       *config.Config
-	providers map[string]provider.Provider
-	router    *router.Table
-	keys      map[[32]byte]struct{}
-	origins   map[string]bool // CORS; "*" allows any
-	maxBody   int64
-	logReqs   bool
-	models    *modelCache
-	retry     retryPolicy
-	adminKey  [32]byte // SHA-256 of the admin key; zero when none is set
-	hasAdmin  bool
+	cfg        *config.Config
+	providers  map[string]provider.Provider
+	router     *router.Table
+	origins    map[string]bool // CORS; "*" allows any
+	maxBody    int64
+	logReqs    bool
+	models     *modelCache
+	retry      retryPolicy
+	prices     *usage.Table
+	logContent bool
+	adminKey   [32]byte // SHA-256 of the admin key; zero when none is set
+	hasAdmin   bool
 }
 
 // New builds a server for cfg. Configuration problems that only show when
 // providers and routes are built are returned as config.Errors naming the
 // field.
 func New(cfg *config.Config, opts Options) (*Server, error) {
-	s := &Server{reg: opts.Registry, log: opts.Logger, metrics: opts.Metrics, health: health.NewRegistry(provider.HealthPolicy(cfg))}
+	s := &Server{reg: opts.Registry, log: opts.Logger, metrics: opts.Metrics, health: health.NewRegistry(provider.HealthPolicy(cfg)),
+		keys: opts.Keys, limiter: opts.Limiter, usage: opts.Usage, adminAPI: opts.Admin, ready: opts.Ready,
+		adminSum: opts.AdminKeyHash, async: opts.SettleAsync}
+	if s.keys == nil {
+		s.keys = keys.New(nil, keys.Options{})
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
-	st, err := s.build(cfg)
-	if err != nil {
-		return nil, err
+	s.rt.st = opts.Settings
+	var o config.Overlay
+	if s.rt.st != nil {
+		var err error
+		if o, s.rt.rev, err = s.loadOverlay(context.Background()); err != nil {
+			return nil, fmt.Errorf("reading the configuration changed through the admin API: %w", err)
+		}
 	}
-	s.state.Store(st)
+	if err := s.apply(cfg, o); err != nil {
+		if len(o.Providers)+len(o.Routes) == 0 {
+			return nil, err
+		}
+		s.log.Error("the configuration changed through the admin API does not apply to this configuration file; ignoring it", "error", err)
+		if err := s.apply(cfg, config.Overlay{}); err != nil {
+			return nil, err
+		}
+	}
 	s.routes()
 	return s, nil
 }
@@ -91,11 +155,18 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 // Reload swaps in a new configuration. Requests in flight finish with the
 // configuration they started with.
 func (s *Server) Reload(cfg *config.Config) error {
-	st, err := s.build(cfg)
-	if err != nil {
-		return err
-	}
+	s.rt.mu.Lock()
+	defer s.rt.mu.Unlock()
+	return s.apply(cfg, s.rt.overlay)
+}
+
+// swap makes st the running state.
+func (s *Server) swap(st *state) {
+	s.keys.SetStatic(st.cfg.Keys)
 	old := s.state.Swap(st)
+	if old == nil {
+		return
+	}
 	s.health.Retain(s.Providers())
 	// Requests still using the old providers keep their connections; the
 	// idle ones would otherwise linger until their timeout.
@@ -104,7 +175,6 @@ func (s *Server) Reload(cfg *config.Config) error {
 			ic.CloseIdleConnections()
 		}
 	}
-	return nil
 }
 
 // ReloadFile reloads the configuration from the file the running one came
@@ -112,7 +182,9 @@ func (s *Server) Reload(cfg *config.Config) error {
 // does not load, or that would leave a reachable listener without client
 // keys, is refused and the running configuration kept.
 func (s *Server) ReloadFile() error {
-	cur := s.state.Load().cfg
+	s.rt.mu.Lock()
+	cur := s.rt.base
+	s.rt.mu.Unlock()
 	if cur.File == "" {
 		return errors.New("the configuration came from the environment, not from a file; there is nothing to reload")
 	}
@@ -121,7 +193,7 @@ func (s *Server) ReloadFile() error {
 		return err
 	}
 	cfg.Listen = cur.Listen
-	if err := CheckListen(cfg, cfg.Listen); err != nil {
+	if err := CheckListen(cfg, cfg.Listen, s.keys.HasVirtual()); err != nil {
 		return err
 	}
 	return s.Reload(cfg)
@@ -151,21 +223,21 @@ func (s *Server) build(cfg *config.Config) (*state, error) {
 		return nil, err
 	}
 	st := &state{
-		cfg:       cfg,
-		providers: provs,
-		router:    table,
-		keys:      map[[32]byte]struct{}{},
-		origins:   map[string]bool{},
-		maxBody:   int64(cfg.MaxBodySize),
-		logReqs:   cfg.RequestLogging(),
-		models:    &modelCache{entries: map[string]*modelEntry{}},
-		retry:     newRetryPolicy(cfg.Retry),
+		cfg:        cfg,
+		providers:  provs,
+		router:     table,
+		origins:    map[string]bool{},
+		maxBody:    int64(cfg.MaxBodySize),
+		logReqs:    cfg.RequestLogging(),
+		models:     &modelCache{entries: map[string]*modelEntry{}},
+		retry:      newRetryPolicy(cfg.Retry),
+		prices:     usage.NewTable(cfg.Pricing),
+		logContent: cfg.LogContent,
 	}
 	if cfg.AdminKey != "" {
 		st.adminKey, st.hasAdmin = sha256.Sum256([]byte(cfg.AdminKey)), true
-	}
-	for _, k := range cfg.Keys {
-		st.keys[sha256.Sum256([]byte(k))] = struct{}{}
+	} else if s.adminSum != nil {
+		st.adminKey, st.hasAdmin = *s.adminSum, true
 	}
 	for _, o := range cfg.CORS.AllowedOrigins {
 		st.origins[strings.TrimRight(o, "/")] = true
@@ -214,9 +286,9 @@ func buildRouter(cfg *config.Config, provs map[string]provider.Provider) (*route
 }
 
 // CheckListen refuses to serve without client keys on an address other
-// hosts can reach.
-func CheckListen(cfg *config.Config, addr string) error {
-	if len(cfg.Keys) > 0 {
+// hosts can reach; virtualKeys says whether the store holds keys.
+func CheckListen(cfg *config.Config, addr string, virtualKeys bool) error {
+	if len(cfg.Keys) > 0 || virtualKeys {
 		return nil
 	}
 	host, _, err := net.SplitHostPort(addr)
@@ -228,7 +300,7 @@ func CheckListen(cfg *config.Config, addr string) error {
 	}
 	return &config.FieldError{File: cfg.File, Path: "keys",
 		Msg: "no client keys are configured, so llmux serves only on a loopback address (127.0.0.1, ::1, localhost); " +
-			"set keys (or LLMUX_KEYS) to listen on " + addr}
+			"set keys (or LLMUX_KEYS), or create a virtual key with 'llmux keys create', to listen on " + addr}
 }
 
 func isLoopbackHost(host string) bool {

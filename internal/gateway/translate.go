@@ -27,7 +27,10 @@ func (s *Server) translate(w *responseWriter, r *http.Request, rc *reqCtx, ing p
 		if err != nil {
 			return false, err
 		}
-		rc.usage, rc.hasUsage = resp.Usage, true
+		rc.usage, rc.hasUsage = resp.Usage, !resp.Usage.IsZero()
+		if !rc.hasUsage || rc.st.logContent {
+			rc.completion = responseText(resp)
+		}
 		return writeEncoded(w, rc, func(buf io.Writer) error { return ing.EncodeResponse(buf, req, resp) })
 	}
 
@@ -57,9 +60,16 @@ func (s *Server) translate(w *responseWriter, r *http.Request, rc *reqCtx, ing p
 			if ev.Usage != nil {
 				rc.usage, rc.hasUsage = *ev.Usage, true
 			}
-		case llm.EventText, llm.EventToolCall, llm.EventReasoning, llm.EventRefusal:
-			if rc.ttft == 0 {
+		case llm.EventText, llm.EventToolCall, llm.EventReasoning, llm.EventRefusal, llm.EventToolArgs:
+			if rc.ttft == 0 && ev.Type != llm.EventToolArgs {
 				rc.ttft = time.Since(rc.start)
+			}
+			if len(rc.capture.buf) < maxCapture {
+				rc.capture.buf = appendEventText(rc.capture.buf, &ev)
+				rc.capture.total = len(rc.capture.buf)
+			} else {
+				rc.capture.total += len(ev.Text)
+				rc.capture.truncated = true
 			}
 		}
 		if err := enc.Encode(ev); err != nil {

@@ -120,7 +120,7 @@ type entry struct {
 }
 
 // New returns a resolver over st. Call Sync once before serving and Run in
-// the background to follow changes.
+// the background to follow changes. With a nil st only static keys exist.
 func New(st Store, o Options) *Resolver {
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
@@ -162,9 +162,12 @@ func StaticID(h [32]byte) string { return "static:" + hex.EncodeToString(h[:6]) 
 // HasKeys reports whether any client key exists, static or virtual: when
 // none does, the gateway serves loopback clients without one.
 func (r *Resolver) HasKeys() bool {
-	if len(*r.static.Load()) > 0 {
-		return true
-	}
+	return len(*r.static.Load()) > 0 || r.HasVirtual()
+}
+
+// HasVirtual reports whether the store holds a key that is not revoked (as
+// of the last Sync).
+func (r *Resolver) HasVirtual() bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.virtual
@@ -176,6 +179,9 @@ func (r *Resolver) Resolve(ctx context.Context, raw string) (*Principal, error) 
 	h := sha256.Sum256([]byte(raw))
 	if p, ok := (*r.static.Load())[h]; ok {
 		return p, nil
+	}
+	if r.st == nil {
+		return nil, ErrUnknown
 	}
 	now := r.opts.Now()
 	r.mu.RLock()
@@ -268,6 +274,9 @@ func (r *Resolver) Run(ctx context.Context) {
 // Sync applies the changes made since the last Sync: cached keys and teams
 // that changed are forgotten and read again on their next use.
 func (r *Resolver) Sync(ctx context.Context) error {
+	if r.st == nil {
+		return nil
+	}
 	rev, err := r.st.Revision(ctx)
 	if err != nil {
 		return err

@@ -41,6 +41,13 @@ type Metrics struct {
 	Attempts *prometheus.CounterVec
 	// InFlight is the number of requests being served.
 	InFlight prometheus.Gauge
+	// Denials counts requests refused by a key's or team's limit, by limit
+	// (rpm, tpm, concurrency, budget).
+	Denials *prometheus.CounterVec
+	// LimiterErrors counts failed calls to the limiter's backend (Redis).
+	LimiterErrors prometheus.Counter
+	// CostUSD sums the computed cost of requests, by provider.
+	CostUSD *prometheus.CounterVec
 
 	mu     sync.Mutex
 	models map[string]struct{}
@@ -90,7 +97,16 @@ func New() *Metrics {
 	m.InFlight = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "llmux_gateway_requests_in_flight", Help: "Requests being served now.",
 	})
-	m.reg.MustRegister(m.Requests, m.Duration, m.TTFT, m.Tokens, m.Attempts, m.InFlight,
+	m.Denials = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "llmux_gateway_limit_denials_total", Help: "Requests refused by a key's or team's limit, by limit.",
+	}, []string{"limit"})
+	m.LimiterErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "llmux_gateway_limiter_errors_total", Help: "Failed calls to the rate limiter's backend; requests were admitted without limits.",
+	})
+	m.CostUSD = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "llmux_gateway_cost_usd_total", Help: "Computed cost of requests in US dollars, by provider.",
+	}, []string{"provider"})
+	m.reg.MustRegister(m.Requests, m.Duration, m.TTFT, m.Tokens, m.Attempts, m.InFlight, m.Denials, m.LimiterErrors, m.CostUSD,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -130,11 +130,7 @@ func (Protocol) TapResponse(body []byte) (llm.Usage, bool) {
 	if err != nil || !found || rawjson.Kind(v) != "object" {
 		return llm.Usage{}, false
 	}
-	var u usage
-	if json.Unmarshal(v, &u) != nil {
-		return llm.Usage{}, false
-	}
-	return decodeUsage(&u), true
+	return usageOf(v)
 }
 
 // NewRelay returns the relay for one streamed passthrough response.
