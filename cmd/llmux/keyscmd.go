@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/glob"
 	"github.com/llmux/llmux/internal/keys"
 	"github.com/llmux/llmux/internal/store"
 )
@@ -92,7 +93,7 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			if m = strings.TrimSpace(m); m == "" {
 				continue
 			}
-			if err := keys.ValidGlob(m); err != nil {
+			if err := glob.Valid(m); err != nil {
 				return fmt.Errorf("--models: pattern %d %q %v", i+1, m, err)
 			}
 			k.Models = append(k.Models, m)

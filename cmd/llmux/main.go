@@ -32,7 +32,7 @@ import (
 	"github.com/llmux/llmux/protocol/all"
 )
 
-const usage = `llmux — one OpenAI-, Anthropic-, Gemini- and Ollama-compatible endpoint for every LLM provider.
+const usageText = `llmux — one OpenAI-, Anthropic-, Gemini- and Ollama-compatible endpoint for every LLM provider.
 
 Usage:
   llmux serve [--config FILE] [--listen ADDR]   start the gateway
@@ -52,7 +52,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usageText)
 		return 2
 	}
 	switch args[0] {
@@ -78,10 +78,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "llmux %s (%s %s/%s)\n", version.String(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usageText)
 		return 0
 	}
-	fmt.Fprintf(stderr, "llmux: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "llmux: unknown command %q\n\n%s", args[0], usageText)
 	return 2
 }
 
@@ -132,7 +132,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Logger: log, LogContent: cfg.LogContent})
 	srv, err := gateway.New(cfg, gateway.Options{Registry: all.Registry(), Logger: log, Keys: resolver, Limiter: limiter,
 		Usage: writer, Admin: admin.New(admin.Options{Store: st, Limiter: limiter, Logger: log}),
-		AdminKeyHash: adminSum, Ready: st.Ping, SettleAsync: cfg.Redis != ""})
+		AdminKeyHash: adminSum, Ready: st.Ping, SettleAsync: cfg.Redis != "", Settings: st})
 	if err != nil {
 		writer.Close(context.Background())
 		return fmt.Errorf("configuration is not valid:\n%w", err)
@@ -147,6 +147,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go resolver.Run(bg)
+	go srv.FollowSettings(bg, 500*time.Millisecond)
 	go seedSpend(bg, st, limiter, log)
 	go usage.RunRetention(bg, st, cfg.Usage.Retention.Std(), time.Hour, log)
 	banner(stderr, cfg, srv, ln.Addr().String(), adminFile, adminCreated, resolver.HasVirtual())

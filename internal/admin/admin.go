@@ -11,7 +11,7 @@
 // It must not import the gateway, providers, protocols or the router, nor a
 // store implementation (imports_test.go enforces it); internal/keys must
 // not import this package (it imports internal/keys) and takes the pattern
-// syntax from internal/admin/glob instead.
+// syntax from internal/glob instead.
 package admin
 
 import (
@@ -117,7 +117,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.writeError(w, r, &apiError{Status: http.StatusNotFound, Code: "unknown_path",
-			Message: "There is no admin API at " + r.URL.Path + "."})
+			Message: "There is no admin API at " + hideSecret(r.URL.Path) + "."})
 		return
 	}
 	a.mux.ServeHTTP(w, r)

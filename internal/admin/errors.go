@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/llmux/llmux/internal/keys"
 	"github.com/llmux/llmux/internal/store"
 )
 
@@ -52,7 +53,7 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		e = fromStore(err)
 	}
 	if e.Status >= 500 && !errors.Is(err, context.Canceled) {
-		a.log.Error("admin API", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.log.Error("admin API", "method", r.Method, "path", hideSecret(r.URL.Path), "err", err)
 	}
 	typ := "invalid_request_error"
 	if e.Status >= 500 {
@@ -90,4 +91,14 @@ func storeDetail(err, sentinel error) string {
 		return after
 	}
 	return strings.TrimPrefix(msg, sentinel.Error())
+}
+
+// hideSecret cuts what follows a virtual key's prefix out of s, a value the
+// client sent that goes back into a message or the log: an admin who pastes
+// a raw key where an id belongs must not find it echoed.
+func hideSecret(s string) string {
+	if i := strings.Index(s, keys.SecretPrefix); i >= 0 {
+		return s[:i] + keys.SecretPrefix + "…"
+	}
+	return s
 }

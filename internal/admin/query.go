@@ -89,7 +89,9 @@ func parseTime(param, s string, dayEnd bool) (time.Time, error) {
 }
 
 // timeRange reads the from and to parameters: from is inclusive, to
-// exclusive, and a date-only to means the end of that day.
+// exclusive, and a date-only to means the end of that day. A from after to
+// (or, for a date-only to, after that day) is refused; from equal to an
+// RFC 3339 to is an empty range.
 func timeRange(q url.Values) (from, to time.Time, err error) {
 	if q.Has("from") {
 		if from, err = parseTime("from", q.Get("from"), false); err != nil {
@@ -101,8 +103,12 @@ func timeRange(q url.Values) (from, to time.Time, err error) {
 			return
 		}
 	}
-	if !from.IsZero() && !to.IsZero() && from.After(to) {
-		err = invalid("from", "%s is after to (%s)", from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
+	if from.IsZero() || to.IsZero() {
+		return
+	}
+	_, dateErr := time.Parse(time.DateOnly, q.Get("to"))
+	if from.After(to) || (dateErr == nil && from.Equal(to)) {
+		err = invalid("from", "%s is after to (%s)", q.Get("from"), q.Get("to"))
 	}
 	return
 }

@@ -32,10 +32,10 @@ func viewLimits(l store.Limits) limitsView {
 // keyView is a virtual key as the API shows it. Key, the raw secret, is set
 // only in the answer to POST /admin/api/keys.
 type keyView struct {
-	ID     string `json:"id"`
-	Key    string `json:"key,omitempty"`
-	Prefix string `json:"prefix"`
-	Name   string `json:"name"`
+	ID     string   `json:"id"`
+	Key    string   `json:"key,omitempty"`
+	Prefix string   `json:"prefix"`
+	Name   string   `json:"name"`
 	Team   *string  `json:"team"` // the team's id; null for none
 	Models []string `json:"models"`
 	limitsView

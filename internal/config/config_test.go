@@ -45,6 +45,22 @@ func TestParseErrors(t *testing.T) {
 		{"empty file", "", []string{"the file is empty"}},
 		{"not yaml", "{{{", []string{"not valid YAML or JSON"}},
 		{"several errors at once", "listn: x\nlog_levl: loud\n", []string{"listn: unknown field", "log_levl: unknown field (did you mean log_level?)"}},
+		{"negative input price", "pricing:\n  gpt-4o:\n    input: -1\n    output: 1\n",
+			[]string{"cfg.yaml:3:12: pricing.gpt-4o.input: must be a finite number ≥ 0 (USD per million tokens)"}},
+		{"negative output price", "pricing:\n  gpt-4o: {input: 1, output: -2}\n", []string{"cfg.yaml:2:30: pricing.gpt-4o.output: must be a finite number ≥ 0"}},
+		{"negative cached price", "pricing:\n  gpt-4o: {input: 1, output: 2, cached_input: -0.5}\n",
+			[]string{"cfg.yaml:2:47: pricing.gpt-4o.cached_input: must be a finite number ≥ 0"}},
+		{"price without prices", "pricing:\n  gpt-4o:\n", []string{"cfg.yaml:2:10: pricing.gpt-4o: needs input and output prices"}},
+		{"price not a number", "pricing:\n  gpt-4o: {input: cheap, output: 2}\n", []string{"pricing.gpt-4o.input: expected a number, got \"cheap\""}},
+		{"price not finite", "pricing:\n  gpt-4o: {input: .inf, output: 2}\n", []string{"cfg.yaml:2:19: pricing.gpt-4o.input: expected a number, got \".inf\""}},
+		{"price field misspelt", "pricing:\n  gpt-4o: {input: 1, outptu: 2}\n", []string{"pricing.gpt-4o.outptu: unknown field (did you mean output?)"}},
+		{"empty model name in pricing", "pricing:\n  \"\": {input: 1, output: 1}\n", []string{"cfg.yaml:2:3: pricing", "empty"}},
+		{"two bad prices", "pricing:\n  b/y: {input: 1, output: -1}\n  a*: {input: -1, output: 1}\n",
+			[]string{"cfg.yaml:2:27: pricing.b/y.output: must be", "cfg.yaml:3:15: pricing.a*.input: must be"}}, // in file order
+		{"negative batch size", "usage:\n  batch_size: -1\n", []string{"cfg.yaml:2:15: usage.batch_size: must not be negative"}},
+		{"negative flush interval", "usage:\n  flush_interval: -1s\n", []string{"cfg.yaml:2:19: usage.flush_interval: must not be negative"}},
+		{"retention not a duration", "usage:\n  retention: forever\n", []string{"usage.retention: expected a duration such as 30s or 5m"}},
+		{"usage field misspelt", "usage:\n  batchsize: 3\n", []string{"usage.batchsize: unknown field (did you mean batch_size?)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,6 +146,41 @@ routes:
 	}
 	if e := cfg.Errorf("providers.openai.base_url", "x"); e.Line != 11 {
 		t.Errorf("Errorf position = %d, want line 11", e.Line)
+	}
+}
+
+// TestParsePricingAndUsage: pricing overrides keep their keys as written
+// (provider-qualified and patterns alike), cached_input stays unset when not
+// given, and the usage settings take their defaults.
+func TestParsePricingAndUsage(t *testing.T) {
+	cfg, err := Parse("cfg.yaml", []byte(`
+pricing:
+  azure/gpt-4o: { input: 2, output: 8, cached_input: 0.5 }
+  gpt-4*: { input: 1, output: 2 }
+  free-model: { input: 0, output: 0 }
+usage:
+  retention: 720h
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	az := cfg.Pricing["azure/gpt-4o"]
+	if az == nil || az.Input != 2 || az.Output != 8 || az.CachedInput == nil || *az.CachedInput != 0.5 {
+		t.Errorf("azure/gpt-4o = %+v", az)
+	}
+	if p := cfg.Pricing["gpt-4*"]; p == nil || p.Input != 1 || p.Output != 2 || p.CachedInput != nil {
+		t.Errorf("gpt-4* = %+v (cached_input must stay unset: it defaults to input where prices are used)", p)
+	}
+	if p := cfg.Pricing["free-model"]; p == nil || p.Input != 0 || p.Output != 0 {
+		t.Errorf("a free model = %+v", p)
+	}
+	if u := cfg.Usage; u.Retention.Std() != 720*time.Hour || u.FlushInterval.Std() != DefaultUsageFlushInterval ||
+		u.BatchSize != DefaultUsageBatchSize {
+		t.Errorf("usage = %+v, want retention 720h and the defaults", u)
+	}
+	if cfg, err := Parse("cfg.yaml", []byte("usage: {flush_interval: 250ms, batch_size: 50}\n"), env(nil)); err != nil ||
+		cfg.Usage.FlushInterval.Std() != 250*time.Millisecond || cfg.Usage.BatchSize != 50 || cfg.Usage.Retention != 0 {
+		t.Errorf("usage = %+v, %v", cfg.Usage, err)
 	}
 }
 

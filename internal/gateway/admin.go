@@ -28,6 +28,12 @@ func (s *Server) admin(method string, h http.HandlerFunc) http.Handler {
 				adminError(w, http.StatusForbidden, "admin_disabled", "No admin key is configured; the admin API serves only this machine.")
 				return
 			}
+			if key := clientKey(r); key != "" && s.keys.HasKeys() {
+				if _, err := s.keys.Resolve(r.Context(), key); err == nil {
+					adminError(w, http.StatusForbidden, "client_key", "A client key may not use the admin API.")
+					return
+				}
+			}
 		} else {
 			key := clientKey(r)
 			if key == "" {

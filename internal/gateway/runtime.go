@@ -195,46 +195,9 @@ func (s *Server) changeConfig(w http.ResponseWriter, r *http.Request, kind, id s
 			return
 		}
 	}
-	s.rt.mu.Lock()
-	defer s.rt.mu.Unlock()
-	o := config.Overlay{Providers: cloneBytesMap(s.rt.overlay.Providers), Routes: cloneBytesMap(s.rt.overlay.Routes)}
-	m := o.Providers
-	if kind == "routes" {
-		m = o.Routes
-	}
-	if body == nil {
-		if _, ok := m[id]; !ok {
-			if s.inBase(kind, id) {
-				adminError(w, http.StatusConflict, "defined_in_file",
-					fmt.Sprintf("The %s %q comes from the configuration file; change it there, or override it with PUT.", singular(kind), id))
-				return
-			}
-			adminError(w, http.StatusNotFound, "not_found", fmt.Sprintf("There is no %s %q set through the admin API.", singular(kind), id))
-			return
-		}
-		delete(m, id)
-	} else {
-		m[id] = body
-	}
-	if err := s.apply(s.rt.base, o); err != nil {
-		var errs config.Errors
-		if errors.As(err, &errs) && len(errs) > 0 {
-			adminFieldError(w, http.StatusBadRequest, "invalid_config", errs[0].Path, err.Error())
-			return
-		}
-		adminError(w, http.StatusBadRequest, "invalid_config", err.Error())
-		return
-	}
-	name := settingPrefix + kind + "/" + id
-	var err error
-	if body == nil {
-		err = s.rt.st.DeleteSetting(r.Context(), name, store.AnyRevision)
-	} else {
-		_, err = s.rt.st.PutSetting(r.Context(), name, body, store.AnyRevision)
-	}
-	if err != nil {
-		s.log.Error("storing a configuration change failed", "setting", name, "error", err)
-		adminError(w, http.StatusServiceUnavailable, "store_failed", "The change could not be stored; it applies to this instance only until its next reload.")
+	status, param, code, msg := s.setOverlay(r.Context(), kind, id, body)
+	if status != 0 {
+		adminFieldError(w, status, code, param, msg)
 		return
 	}
 	s.log.Info("configuration changed through the admin API", "kind", singular(kind), "id", id, "deleted", body == nil)
@@ -248,6 +211,50 @@ func (s *Server) changeConfig(w http.ResponseWriter, r *http.Request, kind, id s
 			return
 		}
 	}
+}
+
+// setOverlay sets or (with a nil body) removes one overlay entry, applies
+// and stores it. A refusal comes back as a status, field, code and message.
+func (s *Server) setOverlay(ctx context.Context, kind, id string, body []byte) (status int, param, code, msg string) {
+	s.rt.mu.Lock()
+	defer s.rt.mu.Unlock()
+	o := config.Overlay{Providers: cloneBytesMap(s.rt.overlay.Providers), Routes: cloneBytesMap(s.rt.overlay.Routes)}
+	m := o.Providers
+	if kind == "routes" {
+		m = o.Routes
+	}
+	if body == nil {
+		if _, ok := m[id]; !ok {
+			if s.inBase(kind, id) {
+				return http.StatusConflict, "", "defined_in_file",
+					fmt.Sprintf("The %s %q comes from the configuration file; change it there, or override it with PUT.", singular(kind), id)
+			}
+			return http.StatusNotFound, "", "not_found", fmt.Sprintf("There is no %s %q set through the admin API.", singular(kind), id)
+		}
+		delete(m, id)
+	} else {
+		m[id] = body
+	}
+	if err := s.apply(s.rt.base, o); err != nil {
+		var errs config.Errors
+		if errors.As(err, &errs) && len(errs) > 0 {
+			return http.StatusBadRequest, errs[0].Path, "invalid_config", err.Error()
+		}
+		return http.StatusBadRequest, "", "invalid_config", err.Error()
+	}
+	name := settingPrefix + kind + "/" + id
+	var err error
+	if body == nil {
+		err = s.rt.st.DeleteSetting(ctx, name, store.AnyRevision)
+	} else {
+		_, err = s.rt.st.PutSetting(ctx, name, body, store.AnyRevision)
+	}
+	if err != nil {
+		s.log.Error("storing a configuration change failed", "setting", name, "error", err)
+		return http.StatusServiceUnavailable, "", "store_failed",
+			"The change could not be stored; it applies to this instance only until its next reload."
+	}
+	return 0, "", "", ""
 }
 
 func (s *Server) inBase(kind, id string) bool {
@@ -326,6 +333,10 @@ func cloneBytesMap(m map[string][]byte) map[string][]byte {
 }
 
 func adminFieldError(w http.ResponseWriter, status int, code, param, msg string) {
+	var p any
+	if param != "" {
+		p = param
+	}
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error", "param": param, "code": code}})
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error", "param": p, "code": code}})
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/llmux/llmux/internal/glob"
 	"github.com/llmux/llmux/internal/limits"
 	"github.com/llmux/llmux/internal/store"
 )
@@ -49,7 +50,7 @@ func (p *Principal) Allows(name string) bool {
 		return true
 	}
 	for _, g := range p.Models {
-		if MatchGlob(g, name) {
+		if glob.Match(g, name) {
 			return true
 		}
 	}

@@ -11,7 +11,7 @@ import (
 // run is the background loop: it writes a batch when one is full, when
 // FlushInterval has passed or when Flush asks, and retries a failed batch
 // with backoff before anything newer. It returns when Close closes stop,
-// leaving any batch it holds in w.batch for Close to write.
+// leaving any batch it holds in w.cur for Close to write.
 func (w *Writer) run(ctx context.Context) {
 	defer close(w.done)
 	tick := time.NewTicker(w.opt.FlushInterval)
@@ -19,13 +19,13 @@ func (w *Writer) run(ctx context.Context) {
 	var reported int64 // drops logged so far
 	onTick := func() {
 		w.mu.Lock()
-		w.flushTo = max(w.flushTo, w.qSeq+int64(len(w.q)-w.head)) // all that waits now is due
+		w.flushTo = max(w.flushTo, w.qSeq+int64(w.queued)) // all that waits now is due
 		w.mu.Unlock()
 		reported = w.reportDrops(reported)
 	}
 	backoff, failures := w.opt.RetryBackoff, 0
 	for {
-		if len(w.batch) > 0 || w.take(false) {
+		if w.cur != nil || w.take(false) {
 			err := w.writeBatch(ctx)
 			if err == nil {
 				if failures > 0 {
@@ -35,7 +35,7 @@ func (w *Writer) run(ctx context.Context) {
 				continue
 			}
 			failures++
-			w.log.Warn("usage: writing records failed; retrying", "records", len(w.batch), "attempt", failures,
+			w.log.Warn("usage: writing records failed; retrying", "attempt", failures,
 				"pending", w.Stats().Pending, "retry_in", backoff, "err", err)
 			t := time.NewTimer(backoff)
 		wait:
@@ -63,64 +63,84 @@ func (w *Writer) run(ctx context.Context) {
 	}
 }
 
-// take moves the next batch from the queue to w.batch, if one is due: a
-// full batch, records that Flush or the interval asked for, or with force
+// take moves the first chunk of the queue to w.cur, if it is due: full,
+// holding records that Flush or the interval asked for, or with force
 // anything queued. Records failing Validate are dropped here. It reports
-// whether it took any record.
+// whether it took a chunk.
 func (w *Writer) take(force bool) bool {
-	var invalid int
-	var firstErr error
-	var firstID string
 	w.mu.Lock()
-	queued := len(w.q) - w.head
-	if queued == 0 || !(force || queued >= w.opt.BatchSize || w.qSeq < w.flushTo) {
+	if w.queued == 0 {
 		w.mu.Unlock()
 		return false
 	}
-	n := min(queued, w.opt.BatchSize)
-	taken := w.q[w.head : w.head+n]
-	for i := range taken {
-		if err := taken[i].Validate(); err != nil {
-			if invalid == 0 {
-				firstErr, firstID = err, taken[i].RequestID
+	c := w.chunks[w.ch]
+	if !force && w.qSeq >= w.flushTo && len(c.recs) < w.opt.BatchSize {
+		w.mu.Unlock()
+		return false
+	}
+	w.popLocked()
+	k := len(c.recs) - c.off
+	w.flightSeq = w.qSeq
+	w.qSeq += int64(k)
+	w.queued -= k
+	w.held = k
+	w.mu.Unlock()
+
+	// The chunk is the caller's now: check it outside the lock.
+	live := c.recs[c.off:]
+	kept := 0
+	var firstErr error
+	var firstID string
+	for i := range live {
+		if err := live[i].Validate(); err != nil {
+			if firstErr == nil {
+				firstErr, firstID = err, live[i].RequestID
 			}
-			invalid++
 			continue
 		}
-		w.batch = append(w.batch, taken[i])
+		if kept != i {
+			live[kept] = live[i]
+		}
+		kept++
 	}
-	clear(taken)
-	w.flightSeq = w.qSeq
-	w.head += n
-	w.qSeq += int64(n)
-	w.held = len(w.batch)
-	w.compactLocked()
-	if w.held == 0 {
-		w.notifyLocked()
-	}
-	w.mu.Unlock()
-	if invalid > 0 {
+	if invalid := len(live) - kept; invalid > 0 {
+		clear(live[kept:])
+		c.recs = c.recs[:c.off+kept]
 		w.invalid.Add(int64(invalid))
 		w.log.Error("usage: invalid records dropped", "records", invalid, "first_request_id", firstID, "err", firstErr)
+		w.mu.Lock()
+		w.held -= invalid
+		w.notifyLocked()
+		w.mu.Unlock()
 	}
+	w.cur = c
 	return true
 }
 
-// writeBatch writes w.batch, keeping what could not be written (a
-// transient failure) for the next attempt.
+// writeBatch writes w.cur, keeping what could not be written (a transient
+// failure) for the next attempt.
 func (w *Writer) writeBatch(ctx context.Context) error {
-	if len(w.batch) == 0 {
+	c := w.cur
+	if c == nil {
 		return nil
 	}
-	n, err := w.insert(ctx, w.batch)
-	left := copy(w.batch, w.batch[n:])
-	clear(w.batch[left:])
-	w.batch = w.batch[:left]
+	var err error
+	if live := c.recs[c.off:]; len(live) > 0 {
+		var n int
+		n, err = w.insert(ctx, live)
+		clear(live[:n])
+		c.off += n
+	}
+	left := len(c.recs) - c.off
+	if left == 0 {
+		w.cur = nil
+	}
 	w.mu.Lock()
 	w.held = left
 	if left == 0 {
-		w.notifyLocked()
+		w.recycleLocked(c)
 	}
+	w.notifyLocked()
 	w.mu.Unlock()
 	return err
 }

@@ -122,32 +122,53 @@ type Writer struct {
 	cancel context.CancelFunc // aborts the loop's write when Close's context ends
 
 	mu sync.Mutex
-	// q[head:] are the queued records, oldest first; qSeq is the sequence
-	// number (count of records added before it) of q[head].
-	q    []store.UsageRecord
-	head int
+	// chunks[ch:] is the queue, oldest first: queued records in arrays of
+	// BatchSize. Add appends to the last; the loop takes the first whole.
+	chunks []*chunk
+	ch     int
+	queued int
+	// qSeq is the sequence number (the count of records added before it) of
+	// the oldest queued record.
 	qSeq int64
 	// held counts the records taken from the queue and not yet resolved
-	// (written or dropped as invalid); flightSeq is the sequence number of
-	// the first of them.
+	// (written, or dropped as invalid); flightSeq numbers the first of the
+	// batch they came in, until all of it is resolved.
 	held      int
 	flightSeq int64
 	// flushTo asks for every record numbered below it to be written now.
 	flushTo int64
 	closing bool
-	// progress is closed (and cleared) when records are resolved, to wake
-	// Flush; nil while nobody waits.
-	progress chan struct{}
+	// progress is closed (and cleared) once every record numbered below
+	// progressAt is resolved, to wake Flush; nil while nobody waits.
+	progress   chan struct{}
+	progressAt int64
+	// free keeps a few emptied chunks for reuse.
+	free []*chunk
 
-	// batch holds the records taken from the queue and not yet resolved,
-	// oldest first. The loop owns it while it runs, Close (under drainMu)
-	// afterwards.
-	batch   []store.UsageRecord
+	// cur is the chunk taken from the queue and not yet resolved. The loop
+	// owns it while it runs, Close (under drainMu) afterwards.
+	cur     *chunk
 	drainMu sync.Mutex
 
 	written, batches, failed, dropped, invalid, rejected atomic.Int64
 	rejectLogged                                         atomic.Bool
 }
+
+// chunk is a run of up to BatchSize queued records in one array, so that
+// queuing never copies a long slice and taking a batch is popping a
+// pointer.
+type chunk struct {
+	recs []store.UsageRecord
+	off  int // recs[:off] are gone (dropped or written) and cleared
+}
+
+const (
+	// keepFree is how many emptied chunks are kept for reuse.
+	keepFree = 4
+	// maxChunkAlloc bounds a new chunk's capacity: a large BatchSize grows
+	// its chunks as records come instead of allocating them whole.
+	maxChunkAlloc = 1024
+)
 
 // NewWriter starts a Writer on st. Its background loop runs until Close.
 func NewWriter(st store.UsageStore, o WriterOptions) *Writer {
@@ -161,7 +182,6 @@ func NewWriter(st store.UsageStore, o WriterOptions) *Writer {
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 		cancel: cancel,
-		batch:  make([]store.UsageRecord, 0, o.BatchSize),
 	}
 	go w.run(ctx)
 	return w
@@ -190,22 +210,18 @@ func (w *Writer) Add(r store.UsageRecord) {
 		}
 		return
 	}
-	queued := len(w.q) - w.head
-	if queued+w.held >= w.opt.MaxPending {
+	if w.queued+w.held >= w.opt.MaxPending {
 		w.dropped.Add(1)
-		if queued == 0 { // everything waiting is being written: the new record is the oldest droppable
+		if w.queued == 0 { // all that waits is being written: the new record is the oldest droppable
 			w.mu.Unlock()
 			return
 		}
-		w.q[w.head] = store.UsageRecord{}
-		w.head++
-		w.qSeq++
-		queued--
-		w.compactLocked()
-		w.notifyLocked()
+		w.dropOldestLocked()
 	}
-	w.q = append(w.q, r)
-	full := queued+1 == w.opt.BatchSize
+	c := w.tailLocked()
+	c.recs = append(c.recs, r)
+	w.queued++
+	full := len(c.recs) == w.opt.BatchSize
 	w.mu.Unlock()
 	if full {
 		w.signal()
@@ -219,14 +235,14 @@ func (w *Writer) Add(r store.UsageRecord) {
 func (w *Writer) Flush(ctx context.Context) error {
 	w.mu.Lock()
 	if w.closing {
-		pending := len(w.q) - w.head + w.held
+		pending := w.queued + w.held
 		w.mu.Unlock()
 		if pending > 0 {
 			return fmt.Errorf("%w with %d records not written", ErrClosed, pending)
 		}
 		return nil
 	}
-	target := w.qSeq + int64(len(w.q)-w.head)
+	target := w.qSeq + int64(w.queued)
 	w.flushTo = max(w.flushTo, target)
 	w.mu.Unlock()
 	w.signal()
@@ -237,8 +253,9 @@ func (w *Writer) Flush(ctx context.Context) error {
 			return nil
 		}
 		if w.progress == nil {
-			w.progress = make(chan struct{})
+			w.progress, w.progressAt = make(chan struct{}), target
 		}
+		w.progressAt = min(w.progressAt, target)
 		ch := w.progress
 		w.mu.Unlock()
 		select {
@@ -253,7 +270,8 @@ func (w *Writer) Flush(ctx context.Context) error {
 // retrying failed batches with backoff until ctx ends. It returns nil when
 // everything was written, else an error saying how many records were not.
 // Records added after Close are not written (see Add). Calling Close again
-// retries what is left.
+// retries what is left; a write that ctx cut short may have been committed
+// all the same, so such a retry can store its batch twice.
 func (w *Writer) Close(ctx context.Context) error {
 	w.mu.Lock()
 	if !w.closing {
@@ -264,7 +282,7 @@ func (w *Writer) Close(ctx context.Context) error {
 	select {
 	case <-w.done:
 	case <-ctx.Done():
-		w.cancel() // abort the write in progress; its records stay in batch
+		w.cancel() // abort the write in progress; its records stay in cur
 		<-w.done
 	}
 	w.cancel()
@@ -273,7 +291,7 @@ func (w *Writer) Close(ctx context.Context) error {
 	backoff := w.opt.RetryBackoff
 	var lastErr error
 	for {
-		if len(w.batch) == 0 && !w.take(true) {
+		if w.cur == nil && !w.take(true) {
 			return nil
 		}
 		err := w.writeBatch(ctx)
@@ -283,7 +301,7 @@ func (w *Writer) Close(ctx context.Context) error {
 		}
 		lastErr = err
 		if ctx.Err() == nil {
-			w.log.Warn("usage: writing records on close failed; retrying", "records", len(w.batch),
+			w.log.Warn("usage: writing records on close failed; retrying",
 				"pending", w.Stats().Pending, "retry_in", backoff, "err", err)
 		}
 		t := time.NewTimer(backoff)
@@ -302,7 +320,7 @@ func (w *Writer) Close(ctx context.Context) error {
 // Stats returns the counters.
 func (w *Writer) Stats() WriterStats {
 	w.mu.Lock()
-	pending := len(w.q) - w.head + w.held
+	pending := w.queued + w.held
 	w.mu.Unlock()
 	return WriterStats{
 		Written:       w.written.Load(),
@@ -332,29 +350,69 @@ func (w *Writer) oldestLocked() int64 {
 	return w.qSeq
 }
 
-// notifyLocked wakes the Flush calls waiting for progress.
+// notifyLocked wakes the Flush calls waiting for progress, once the
+// earliest of them can return.
 func (w *Writer) notifyLocked() {
-	if w.progress != nil {
+	if w.progress != nil && w.oldestLocked() >= w.progressAt {
 		close(w.progress)
 		w.progress = nil
 	}
 }
 
-// compactLocked reclaims the space before head once it is half the queue,
-// so that a queue that drops at its head while it grows at its tail (the
-// store down for long) does not grow without bound.
-func (w *Writer) compactLocked() {
-	if w.head == len(w.q) {
-		w.q, w.head = w.q[:0], 0
-		if cap(w.q) > 64*w.opt.BatchSize { // release the memory of a past backlog
-			w.q = nil
+// tailLocked returns the chunk that takes the next record: the last one,
+// or a new (reused) one when that is full.
+func (w *Writer) tailLocked() *chunk {
+	if n := len(w.chunks); n > w.ch {
+		if c := w.chunks[n-1]; len(c.recs) < w.opt.BatchSize {
+			return c
 		}
-		return
 	}
-	if w.head >= 1024 && 2*w.head >= len(w.q) {
-		n := copy(w.q, w.q[w.head:])
-		clear(w.q[n:])
-		w.q, w.head = w.q[:n], 0
+	var c *chunk
+	if n := len(w.free); n > 0 {
+		c = w.free[n-1]
+		w.free[n-1] = nil
+		w.free = w.free[:n-1]
+	} else {
+		c = &chunk{recs: make([]store.UsageRecord, 0, min(w.opt.BatchSize, maxChunkAlloc))}
+	}
+	w.chunks = append(w.chunks, c)
+	return c
+}
+
+// popLocked removes the first chunk of the queue.
+func (w *Writer) popLocked() {
+	w.chunks[w.ch] = nil
+	w.ch++
+	switch {
+	case w.ch == len(w.chunks):
+		w.chunks, w.ch = w.chunks[:0], 0
+	case w.ch >= 64 && 2*w.ch >= len(w.chunks): // reclaim the front of a long queue
+		n := copy(w.chunks, w.chunks[w.ch:])
+		clear(w.chunks[n:])
+		w.chunks, w.ch = w.chunks[:n], 0
+	}
+}
+
+// dropOldestLocked drops the oldest queued record (w.queued > 0).
+func (w *Writer) dropOldestLocked() {
+	c := w.chunks[w.ch]
+	c.recs[c.off] = store.UsageRecord{}
+	c.off++
+	w.queued--
+	w.qSeq++
+	if c.off == w.opt.BatchSize { // spent: all of it dropped, and it takes no more
+		w.popLocked()
+		w.recycleLocked(c)
+	}
+	w.notifyLocked()
+}
+
+// recycleLocked keeps an emptied chunk (its records already cleared) for
+// reuse, or lets it go.
+func (w *Writer) recycleLocked(c *chunk) {
+	c.recs, c.off = c.recs[:0], 0
+	if len(w.free) < keepFree {
+		w.free = append(w.free, c)
 	}
 }
 

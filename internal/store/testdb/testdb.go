@@ -10,13 +10,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/llmux/llmux/internal/config"
 	"github.com/llmux/llmux/internal/store"
 	_ "github.com/llmux/llmux/internal/store/postgres" // registers postgres://
 	_ "github.com/llmux/llmux/internal/store/sqlite"   // registers sqlite://
@@ -61,7 +61,7 @@ func DSN(tb testing.TB, backend string) string {
 }
 
 func postgresSchema(tb testing.TB) string {
-	dsn := os.Getenv(PostgresEnv)
+	dsn, _ := config.Getenv(PostgresEnv)
 	if dsn == "" {
 		tb.Skip("SKIPPED: the PostgreSQL variant did not run: " + PostgresEnv +
 			" is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")

@@ -7,11 +7,12 @@
 // The syntax is path.Match's with one difference: model names look like
 // "openai/gpt-4o", so "*" and "?" cross "/".
 //
+//	pattern  matches
 //	*        any run of characters, "/" included (also none)
 //	?        exactly one character (one UTF-8 code point), "/" included
 //	[abc]    one character of the class; [a-z] a range; [^a-z] any other
 //	\c       the character c itself (also inside a class: [\]\-])
-//	c        any other character matches itself; matching is case-sensitive
+//	c        any other character: itself; matching is case-sensitive
 //
 // A pattern is invalid when it is empty, is not valid UTF-8, contains
 // whitespace or control characters, ends in an unfinished escape ("\"), has
