@@ -49,10 +49,9 @@ type reqCtx struct {
 	err           *llm.Error
 	protocolOut   string // the upstream protocol of the last attempt
 
-	inputEstimate int     // input tokens counted at admission, 0 when not counted
-	capture       capture // the start of a streamed answer, for estimates and content logging
-	completion    string  // the answer's text, when known whole
-	prompt        string  // the request body, with content logging on
+	capture    capture // the start of a streamed answer, for estimates and content logging
+	completion string  // the answer's text, when known whole
+	prompt     string  // the request body, with content logging on
 }
 
 // routes registers every ingress path of every registered protocol, under
@@ -159,6 +158,8 @@ func (s *Server) api(ing protocol.Ingress, method string, h handler) http.Handle
 			return
 		}
 		w := &responseWriter{ResponseWriter: hw}
+		s.pending.Add(1)
+		defer s.pending.Done()
 		s.metrics.InFlight.Inc()
 		defer s.metrics.InFlight.Dec()
 		defer s.finish(r, w, rc)
@@ -230,7 +231,11 @@ func (s *Server) finish(r *http.Request, w *responseWriter, rc *reqCtx) {
 	}
 	if rc.ticket != nil || rc.record {
 		if s.async {
-			go s.settle(rc, status, d)
+			s.pending.Add(1)
+			go func() {
+				defer s.pending.Done()
+				s.settle(rc, status, d)
+			}()
 		} else {
 			s.settle(rc, status, d)
 		}

@@ -38,5 +38,15 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, drain time.Duration) 
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
+	// Handlers cut off by Close, and settlements that run after their
+	// response, still account for their requests: wait for them (briefly),
+	// so that the caller can then flush every usage record.
+	done := make(chan struct{})
+	go func() { s.pending.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.log.Warn("requests still accounting after the drain; their usage records may be lost")
+	}
 	return err
 }

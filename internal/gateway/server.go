@@ -93,6 +93,7 @@ type Server struct {
 	ready    func(ctx context.Context) error
 	adminSum *[32]byte
 	async    bool
+	pending  sync.WaitGroup // handlers and settlements still running
 	rt       runtimeConfig
 	state    atomic.Pointer[state]
 	draining atomic.Bool

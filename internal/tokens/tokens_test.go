@@ -57,3 +57,43 @@ func BenchmarkText2KB(b *testing.B) {
 		Text(s)
 	}
 }
+
+// TestQuickLeansHigh: on English prose and on code, the quick estimate is at
+// least the tokenizer's count and not wildly above it; on images it charges
+// the same flat cost.
+func TestQuickLeansHigh(t *testing.T) {
+	texts := []string{
+		strings.Repeat("The quick brown fox jumps over the lazy dog. ", 40),
+		strings.Repeat("func main() { fmt.Println(\"hello\", 42) }\n", 30),
+		"Where is my order 48213? It was supposed to arrive on Monday.",
+	}
+	for _, s := range texts {
+		req := &llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartText, Text: s}}}}}
+		exact, quick := Request(req), Quick(req)
+		if quick < exact || quick > 3*exact {
+			t.Errorf("Quick = %d, Request = %d for %.30q…", quick, exact, s)
+		}
+	}
+	img := &llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartImage}}}}}
+	if Quick(img) != Request(img) {
+		t.Errorf("images: Quick %d, Request %d", Quick(img), Request(img))
+	}
+}
+
+func BenchmarkEstimate(b *testing.B) {
+	req := &llm.Request{Messages: []llm.Message{
+		{Role: llm.RoleSystem, Parts: []llm.Part{{Type: llm.PartText, Text: strings.Repeat("You are a careful assistant for an online store. ", 8)}}},
+		{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartText, Text: "Where is my order 48213? It was supposed to arrive on Monday and the tracking page has not changed."}}},
+	}}
+	Request(req) // load the vocabulary
+	b.Run("tokenizer", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			Request(req)
+		}
+	})
+	b.Run("quick", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			Quick(req)
+		}
+	})
+}
