@@ -289,7 +289,7 @@ func TestBudget(t *testing.T) {
 	}
 	_, err := e.anthropic(raw).Messages.New(ctx, messageParams("openai/gpt-4o-mini"))
 	var ae *anthropic.Error
-	if !errors.As(err, &ae) || ae.StatusCode >= 500 || !strings.Contains(ae.RawJSON(), "budget") {
+	if !errors.As(err, &ae) || ae.StatusCode != 402 || !strings.Contains(ae.RawJSON(), `"billing_error"`) || !strings.Contains(ae.RawJSON(), "budget") {
 		t.Errorf("Anthropic client, budget exhausted: %v", err)
 	}
 	_, err = e.gemini(t, raw).Models.GenerateContent(ctx, "openai/gpt-4o-mini", genai.Text("hi"), nil)

@@ -20,14 +20,22 @@ func (Protocol) EncodeError(err *llm.Error) (int, []byte) {
 	return status, appendError(nil, err, status)
 }
 
-// errorStatus is the error's status, with overload reported as 529.
+// errorStatus is the error's status, with overload reported as 529 and an
+// exhausted quota or budget as Anthropic's 402 billing_error (a 429 would
+// make Anthropic's SDKs retry what waiting does not fix).
 func errorStatus(err *llm.Error) int {
 	status := err.HTTPStatus()
-	if err.Kind == llm.KindOverloaded && (err.Status == 0 || status == 503) {
+	switch {
+	case err.Kind == llm.KindOverloaded && (err.Status == 0 || status == 503):
 		status = statusOverloaded
+	case err.Kind == llm.KindQuota && err.Origin != ID:
+		status = statusBilling
 	}
 	return status
 }
+
+// statusBilling is Anthropic's status for a billing problem.
+const statusBilling = 402
 
 func appendError(dst []byte, err *llm.Error, status int) []byte {
 	typ := typeForStatus(status)

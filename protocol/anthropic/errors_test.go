@@ -19,7 +19,7 @@ func TestEncodeError(t *testing.T) {
 		{llm.Error{Kind: llm.KindInvalidRequest, Message: "max_tokens: Field required", Param: "max_tokens"}, 400, "invalid_request_error"},
 		{llm.Error{Kind: llm.KindAuth, Message: "invalid x-api-key"}, 401, "authentication_error"},
 		{llm.Error{Kind: llm.KindQuota, Status: 402, Message: "credit"}, 402, "billing_error"},
-		{llm.Error{Kind: llm.KindQuota, Message: "budget"}, 429, "rate_limit_error"},
+		{llm.Error{Kind: llm.KindQuota, Message: "budget"}, 402, "billing_error"}, // a budget: not worth retrying
 		{llm.Error{Kind: llm.KindPermission, Message: "no"}, 403, "permission_error"},
 		{llm.Error{Kind: llm.KindNotFound, Message: "model: x"}, 404, "not_found_error"},
 		{llm.Error{Kind: llm.KindTooLarge, Message: "big"}, 413, "request_too_large"},
