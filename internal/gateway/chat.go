@@ -21,6 +21,27 @@ type chatCall struct {
 	addr    *protocol.Address // what the URL says, for addressed protocols
 	headers map[string]string // the client's protocol headers
 	req     *llm.Request      // decoded on first need
+	pooled  *[]byte           // the pooled buffer body is in, until shrink or the end
+}
+
+// shrink moves the body out of its pooled buffer into one of its own size
+// and returns the pooled one, so that a long stream does not hold a 16 KB
+// buffer. A decoded request may point into the buffer: then it stays.
+func (c *chatCall) shrink() {
+	if c.pooled == nil || c.req != nil {
+		return
+	}
+	c.body = append([]byte(nil), c.body...)
+	putBytes(c.pooled)
+	c.pooled = nil
+}
+
+// release returns the pooled buffer at the end of the request.
+func (c *chatCall) release() {
+	if c.pooled != nil {
+		putBytes(c.pooled)
+		c.pooled = nil
+	}
 }
 
 // decoded returns the canonical request, decoding the body once.
@@ -53,8 +74,8 @@ func (s *Server) chat(ing protocol.Ingress) chatHandler {
 		if err != nil {
 			return err
 		}
-		defer putBytes(bp)
-		c := &chatCall{ing: ing, pt: pt, body: *bp, addr: addr, headers: forwardHeaders(ing, r)}
+		c := &chatCall{ing: ing, pt: pt, body: *bp, addr: addr, headers: forwardHeaders(ing, r), pooled: bp}
+		defer c.release()
 		defer s.account(rc, c) // before the body goes back to the pool
 		if pt != nil {
 			c.peek, err = pt.PeekRequest(c.body)

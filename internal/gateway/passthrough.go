@@ -16,20 +16,32 @@ import (
 // documented quirks) changed, and relaying the answer while tapping usage.
 func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *chatCall,
 	cand router.Candidate, ptp provider.Passthrougher) (bool, error) {
-	op := getBytes()
-	defer putBytes(op)
+	// A stream holds its request for as long as it runs, so it gets a
+	// buffer of its own size instead of a pooled one.
+	var dst []byte
+	if c.peek.Stream {
+		dst = make([]byte, 0, len(c.body)+len(cand.Model)+64)
+	} else {
+		op := getBytes()
+		defer putBytes(op)
+		dst = (*op)[:0]
+		defer func() { *op = dst[:0] }()
+	}
 	rw := ptp.Rewrite(cand.Model)
 	rw.Scan = c.peek.Scan
-	out, err := c.pt.RewriteRequest((*op)[:0], c.body, rw)
+	out, err := c.pt.RewriteRequest(dst, c.body, rw)
 	if err != nil {
 		return false, err
 	}
-	*op = out
+	dst = out
 	resp, err := ptp.Forward(r.Context(), &provider.Forward{Model: cand.Model, Stream: c.peek.Stream, Body: out, Headers: c.headers})
 	if err != nil {
 		return false, err
 	}
 	defer resp.Body.Close()
+	if c.peek.Stream {
+		c.shrink() // the pooled request buffer is not held for the whole stream
+	}
 	if up := resp.Header.Get("X-Request-Id"); up != "" {
 		w.Header().Set("X-Llmux-Upstream-Request-Id", up)
 	}
