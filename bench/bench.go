@@ -1,7 +1,9 @@
 // Package bench runs llmux's load benchmark: it starts the mock upstreams
-// (bench/mock), the gateways under test — the real llmux binary, nginx and
-// Go's httputil.ReverseProxy, each as its own process so that its CPU time
-// and memory are its own — and the load generator (bench/load); it reads
+// (bench/mock), the gateways under test — the real llmux binary (with a
+// fresh database in its scratch folder, and for the keyed scenario a
+// virtual key made with llmux keys create), nginx and Go's
+// httputil.ReverseProxy, each as its own process so that its CPU time and
+// memory are its own — and the load generator (bench/load); it reads
 // each gateway from /proc (bench/proc) and hands the figures to
 // bench/report.
 //
@@ -187,13 +189,19 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
+	// Gateways start in their scratch folders and find their databases
+	// there: name it absolutely.
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, err
+	}
 	r := &runner{o: &o, dir: dir, hz: proc.ClockTicks(), skip: map[string]string{},
-		run: &report.Run{Started: time.Now(), Smoke: o.Smoke, NotMeasured: notMeasurable}}
+		run: &report.Run{Started: time.Now(), Smoke: o.Smoke}}
 	if err := r.prepare(ctx); err != nil {
 		return nil, err
 	}
 	for _, sc := range selected {
-		s := &report.Scenario{ID: sc.id, Title: sc.title, Short: sc.short, Kind: sc.kind, Stream: sc.stream, NginxRef: sc.nginxRef}
+		s := &report.Scenario{ID: sc.id, Title: sc.title, Short: sc.short, Kind: sc.kind, Stream: sc.stream,
+			NginxRef: sc.nginxRef, BaseRef: sc.baseRef, Adds: sc.adds}
 		r.run.Scenarios = append(r.run.Scenarios, s)
 		for _, t := range sc.targets {
 			if len(o.Targets) > 0 && !slices.Contains(o.Targets, t) {
@@ -365,11 +373,20 @@ func (r *runner) progress(sc *scenario, row *report.Row) {
 	if sc.kind == report.Hold && row.Open > 0 {
 		extra = fmt.Sprintf("  %d streams, %.1f KB/stream", row.Open, row.PerStream()/1024)
 	}
+	if u := row.Usage; u != nil {
+		extra += fmt.Sprintf("  usage records %d/%d calls", u.Records, u.Calls)
+	}
 	if row.OthersBusy > disturbed {
 		extra += fmt.Sprintf("  (disturbed: other processes took %.0f%% of the CPU)", 100*row.OthersBusy)
 	}
 	fmt.Fprintf(r.o.Log, "%-24s %-13s %7.0f calls/s  CPU/call %-8s p50 %-9s p99 %-9s errors %d%s\n", sc.id, row.Target,
 		row.Rate, cpu, row.P50.Round(time.Microsecond), row.P99.Round(time.Microsecond), row.Errors, extra)
+	if s := r.run.Scenario(sc.id); row.Target == report.LLMux && s != nil && s.BaseRef != "" {
+		if added, share, ok := r.run.Overhead(s); ok {
+			fmt.Fprintf(r.o.Log, "%-24s %-13s %s overhead %+v/call (%+.0f%%) over %s\n", sc.id, row.Target,
+				s.Adds, added.Round(100*time.Nanosecond), 100*share, s.BaseRef)
+		}
+	}
 }
 
 // disturbed is the share of the machine's CPU other processes may take
@@ -404,6 +421,9 @@ func smokeErrors(run *report.Run) error {
 			}
 			if r.Skipped == "" && r.Calls == 0 {
 				errs = append(errs, fmt.Errorf("%s, %s: no call finished", s.ID, r.Target))
+			}
+			if u := r.Usage; u != nil && !u.OK() {
+				errs = append(errs, fmt.Errorf("%s, %s: %d usage records stored for %d calls", s.ID, r.Target, u.Records, u.Calls))
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,9 +77,12 @@ func TestRequestsDecode(t *testing.T) {
 	}
 }
 
-// TestLLMuxConfigLoads: the generated configuration is one llmux accepts.
+// TestLLMuxConfigLoads: the generated configuration is one llmux accepts,
+// with its database in the scratch folder (never ./llmux.db where the
+// benchmark was started) and an admin key (so no generated key file).
 func TestLLMuxConfigLoads(t *testing.T) {
-	cfg, err := config.Parse("llmux.yaml", []byte(llmuxConfig("127.0.0.1:18080", "http://127.0.0.1:19000")), func(string) (string, bool) { return "", false })
+	dir := filepath.Join(t.TempDir(), "openai-llmux")
+	cfg, err := config.Parse("llmux.yaml", []byte(llmuxConfig("127.0.0.1:18080", "http://127.0.0.1:19000", dir)), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +91,12 @@ func TestLLMuxConfigLoads(t *testing.T) {
 	}
 	if got := cfg.Providers["oai"].BaseURL; got != "http://127.0.0.1:19000/v1" {
 		t.Errorf("OpenAI base URL %q", got)
+	}
+	if want := "sqlite://" + filepath.Join(dir, "llmux.db"); cfg.Database != want {
+		t.Errorf("database %q, want %q", cfg.Database, want)
+	}
+	if cfg.AdminKey != adminKey {
+		t.Errorf("admin key %q", cfg.AdminKey)
 	}
 }
 
@@ -172,6 +182,26 @@ func TestSelectScenarios(t *testing.T) {
 			t.Errorf("%s: the direct call must be measured first, to compare with", s.id)
 		}
 	}
+	// What a scenario is compared with runs before it; only llmux can be
+	// started with a virtual key.
+	seen := map[string]bool{}
+	for _, s := range scenarios(&o) {
+		for _, ref := range []string{s.baseRef, s.nginxRef} {
+			if ref != "" && !seen[ref] {
+				t.Errorf("%s refers to %q, which does not run before it", s.id, ref)
+			}
+		}
+		seen[s.id] = true
+		if s.keyed && slices.ContainsFunc(s.targets, func(t string) bool { return t != report.Direct && t != report.LLMux }) {
+			t.Errorf("%s: keyed, but targets %v", s.id, s.targets)
+		}
+		if (s.baseRef == "") != (s.adds == "") {
+			t.Errorf("%s: base %q adds %q", s.id, s.baseRef, s.adds)
+		}
+	}
+	if !slices.ContainsFunc(def, func(s *scenario) bool { return s.keyed }) {
+		t.Error("no keyed scenario runs by default (nor in a smoke run)")
+	}
 	o.Scenarios = []string{"openai-gemini-stream", "openai"}
 	got, err := selectScenarios(&o)
 	if err != nil || len(got) != 2 || got[0].id != "openai-gemini-stream" {
@@ -217,6 +247,18 @@ func TestGoals(t *testing.T) {
 		if !g.Known || g.Met != want.met || g.Measured != want.measured || (!g.Met && g.Off != want.off) {
 			t.Errorf("goal %d: %+v, want %+v", i, g, want)
 		}
+	}
+}
+
+func TestSmokeErrors(t *testing.T) {
+	ok := &report.Row{Target: report.LLMux, Calls: 10, Usage: &report.UsageCheck{Calls: 12, Records: 12}}
+	if err := smokeErrors(&report.Run{Scenarios: []*report.Scenario{{ID: "openai-policy", Rows: []*report.Row{ok}}}}); err != nil {
+		t.Errorf("a clean run: %v", err)
+	}
+	short := &report.Row{Target: report.LLMux, Calls: 10, Usage: &report.UsageCheck{Calls: 12, Records: 9}}
+	err := smokeErrors(&report.Run{Scenarios: []*report.Scenario{{ID: "openai-policy", Rows: []*report.Row{short}}}})
+	if err == nil || !strings.Contains(err.Error(), "openai-policy, llmux: 9 usage records stored for 12 calls") {
+		t.Errorf("records missing: %v", err)
 	}
 }
 

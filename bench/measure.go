@@ -37,9 +37,18 @@ func (u *upstream) close() { u.srv.Close() }
 
 // measure runs scenario sc against one target: a fresh mock, a fresh
 // gateway process started by l (none for report.Direct), a warm-up, and
-// the measured load.
+// the measured load. For a keyed scenario l must be a keyedLauncher; the
+// client then sends the virtual key, and the usage records are counted
+// after the load.
 func (r *runner) measure(ctx context.Context, sc *scenario, target string, l launcher) (*report.Row, error) {
 	o := r.o
+	if sc.keyed && target != report.Direct {
+		kl, ok := l.(keyedLauncher)
+		if !ok {
+			return nil, fmt.Errorf("%s cannot be started with a virtual key", target)
+		}
+		l = kl.withKey()
+	}
 	mo := mock.Options{Chunks: o.Chunks, ChunkDelay: o.ChunkDelay}
 	if sc.kind == report.Hold {
 		mo = mock.Options{Chunks: o.StreamChunks, ChunkDelay: o.StreamInterval}
@@ -72,18 +81,42 @@ func (r *runner) measure(ctx context.Context, sc *scenario, target string, l lau
 		}()
 		base, c = "http://"+addr, sc.client
 	}
+	sent := 0 // calls besides the measured ones: probe and warm-up
+	if p != nil && p.key != nil {
+		c = c.withKey(p.key.Key)
+		if err := checkLimited(ctx, c.request(base, mo.Chunks)); err != nil {
+			return nil, err
+		}
+		sent++
+	}
 	row := &report.Row{Target: target}
 	req := c.request(base, mo.Chunks)
+	var warm int
 	switch sc.kind {
 	case report.Hold:
-		warm := openaiChat(modelOpenAI, false).request(base, 0)
-		err = r.hold(ctx, row, p, warm, req)
+		w := openaiChat(modelOpenAI, false).request(base, 0)
+		warm, err = r.hold(ctx, row, p, w, req)
 	case report.Open:
-		err = r.open(ctx, row, p, req)
+		warm, err = r.open(ctx, row, p, req)
 	default:
-		err = r.closed(ctx, row, p, req)
+		warm, err = r.closed(ctx, row, p, req)
 	}
-	return row, err
+	if err != nil || p == nil || p.key == nil {
+		return row, err
+	}
+	sent += warm + row.Calls
+	if row.Usage, err = countUsage(ctx, p.addr, p.key, int64(sent), usageWait); err != nil {
+		if o.Smoke || ctx.Err() != nil {
+			return row, err
+		}
+		r.note("%s, %s: the usage records could not be counted (the figures stand): %v", sc.id, target, err)
+		return row, nil
+	}
+	if !row.Usage.OK() {
+		r.note("%s, %s: **usage records do not add up**: %d stored for %d calls, %v after the last answer.",
+			sc.id, target, row.Usage.Records, row.Usage.Calls, row.Usage.Waited.Round(time.Millisecond))
+	}
+	return row, nil
 }
 
 // window reads the gateway before and after run, and fills row with what
@@ -140,54 +173,60 @@ func fill(row *report.Row, res *load.Result) {
 }
 
 // warmUp sends load for the warm-up time and fails when nothing got
-// through, which means the target is broken, not slow.
+// through, which means the target is broken, not slow. It returns the
+// number of calls sent.
 func warmUp(ctx context.Context, l interface {
 	Run(context.Context, *load.Request) *load.Result
-}, req *load.Request) error {
+}, req *load.Request) (int, error) {
 	res := l.Run(ctx, req)
 	if res.Calls > 0 && res.OK() == 0 {
-		return fmt.Errorf("every warm-up call failed: %v", res.ErrorKinds)
+		return res.Calls, fmt.Errorf("every warm-up call failed: %v", res.ErrorKinds)
 	}
-	return nil
+	return res.Calls, nil
 }
 
-func (r *runner) closed(ctx context.Context, row *report.Row, p *process, req *load.Request) error {
+// closed runs the closed loop's warm-up and measured load into row; like
+// open and hold, it returns the number of warm-up calls.
+func (r *runner) closed(ctx context.Context, row *report.Row, p *process, req *load.Request) (int, error) {
 	client := load.NewClient(r.o.Concurrency)
 	defer client.CloseIdleConnections()
 	loop := load.Closed{Client: client, Concurrency: r.o.Concurrency, Duration: r.o.Warmup}
-	if err := warmUp(ctx, loop, req); err != nil {
-		return err
+	warm, err := warmUp(ctx, loop, req)
+	if err != nil {
+		return warm, err
 	}
 	loop.Duration = r.o.Duration
-	return r.window(row, p, func() *load.Result { return loop.Run(ctx, req) })
+	return warm, r.window(row, p, func() *load.Result { return loop.Run(ctx, req) })
 }
 
-func (r *runner) open(ctx context.Context, row *report.Row, p *process, req *load.Request) error {
+func (r *runner) open(ctx context.Context, row *report.Row, p *process, req *load.Request) (int, error) {
 	client := load.NewClient(256)
 	defer client.CloseIdleConnections()
 	loop := load.Open{Client: client, Rate: r.o.OpenRate, Duration: r.o.Warmup}
-	if err := warmUp(ctx, loop, req); err != nil {
-		return err
+	warm, err := warmUp(ctx, loop, req)
+	if err != nil {
+		return warm, err
 	}
 	loop.Duration = r.o.Duration
-	return r.window(row, p, func() *load.Result { return loop.Run(ctx, req) })
+	return warm, r.window(row, p, func() *load.Result { return loop.Run(ctx, req) })
 }
 
 // hold warms the gateway with a few quick calls, reads its memory, opens
 // the slow streams and reads its memory again while all are open.
-func (r *runner) hold(ctx context.Context, row *report.Row, p *process, warm, req *load.Request) error {
+func (r *runner) hold(ctx context.Context, row *report.Row, p *process, warmReq, req *load.Request) (int, error) {
 	if p == nil {
-		return errors.New("held streams need a gateway process")
+		return 0, errors.New("held streams need a gateway process")
 	}
 	client := load.NewClient(4)
-	if err := warmUp(ctx, load.Closed{Client: client, Concurrency: 4, Duration: r.o.Warmup / 2}, warm); err != nil {
-		return err
+	warm, err := warmUp(ctx, load.Closed{Client: client, Concurrency: 4, Duration: r.o.Warmup / 2}, warmReq)
+	if err != nil {
+		return warm, err
 	}
 	client.CloseIdleConnections()
 	time.Sleep(200 * time.Millisecond) // let the closed connections go
 	before, err := p.sample()
 	if err != nil {
-		return err
+		return warm, err
 	}
 	row.RSSBefore = before.RSS
 	streams := load.NewClient(16)
@@ -209,11 +248,11 @@ func (r *runner) hold(ctx context.Context, row *report.Row, p *process, warm, re
 		}
 	}}
 	if err := r.window(row, p, func() *load.Result { return h.Run(ctx, req) }); err != nil {
-		return err
+		return warm, err
 	}
 	row.HasCPU = false // a held stream is mostly waiting; its CPU is not the point here
 	if row.Open < r.o.Streams {
 		r.note("%s: only %d of %d streams were open at once when memory was read", row.Target, row.Open, r.o.Streams)
 	}
-	return sampleErr
+	return warm, sampleErr
 }

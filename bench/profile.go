@@ -14,7 +14,7 @@ import (
 
 // profileScenarios are the scenarios profiled with Options.Profile: the
 // passthrough hot paths, and the held streams for their allocations.
-var profileScenarios = []string{"openai", "openai-stream", "held-streams"}
+var profileScenarios = []string{"openai", "openai-policy", "openai-stream", "held-streams"}
 
 // profile runs the passthrough scenarios against llmux's gateway inside
 // the benchmark binary, with CPU and allocation profiles, and keeps the
@@ -30,7 +30,7 @@ func (r *runner) profile(ctx context.Context, selected []*scenario) {
 		}
 		cpu := filepath.Join(dir, "cpu-"+sc.id+".pprof")
 		mem := filepath.Join(dir, "allocs-"+sc.id+".pprof")
-		l := profiledLauncher{self: r.o.Self, cpuFile: cpu, memFile: mem, pl: r.pl}
+		l := profiledLauncher{self: r.o.Self, llmux: r.o.LLMux, cpuFile: cpu, memFile: mem, pl: r.pl}
 		row, err := r.measure(ctx, sc, "llmux-profiled", l)
 		pr := report.Profile{Scenario: sc.id, File: filepath.Base(cpu)}
 		if err != nil {

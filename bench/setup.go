@@ -28,8 +28,10 @@ func (r *runner) setup() []report.Fact {
 	facts = append(facts,
 		report.Fact{Label: "Go reverse proxy", Value: "`httputil.NewSingleHostReverseProxy` in its own process (llmux-bench reverse-proxy), " +
 			"a Transport keeping 256 idle connections per host; it flushes event streams at once"},
-		report.Fact{Label: "llmux configuration", Value: "one static client key, `log_requests: false` (as nginx runs without access log), " +
-			"providers of type openai, anthropic and gemini pointing at the mock"},
+		report.Fact{Label: "llmux configuration", Value: "one static client key, `admin_key` set, `log_requests: false` (as nginx runs without access log), " +
+			"providers of type openai, anthropic and gemini pointing at the mock; a fresh SQLite database per process in its scratch folder, " +
+			"to which llmux writes a usage record for every call (always on, default batching). " +
+			fmt.Sprintf("With a virtual key: made by `llmux keys create --rpm %s` before llmux starts, so every call is checked and counted by the limiter", thousands(keyRPM))},
 		report.Fact{Label: "CPU placement", Value: r.placementText()},
 		report.Fact{Label: "closed loop", Value: fmt.Sprintf("%d connections; %v measured per scenario and target after a %v warm-up on the same connections",
 			o.Concurrency, o.Duration, o.Warmup)},

@@ -59,13 +59,6 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 	for _, s := range hold {
 		writeHold(b, run, s)
 	}
-	if len(run.NotMeasured) > 0 {
-		p("## Not yet measurable\n\n")
-		for _, f := range run.NotMeasured {
-			p("- **%s**: %s\n", f.Label, f.Value)
-		}
-		p("\n")
-	}
 	writeErrors(b, run)
 	for _, pr := range run.Profiles {
 		p("## CPU profile of llmux: %s\n\n", pr.Scenario)
@@ -143,6 +136,56 @@ func writeClosed(b *bufio.Writer, run *Run, scenarios []*Scenario) {
 		}
 	}
 	b.WriteString("\n")
+	writeRemarks(b, run, scenarios)
+}
+
+// writeRemarks writes, below a table, what llmux's figures in the scenarios
+// cost over their base scenario, and whether its usage records add up.
+func writeRemarks(b *bufio.Writer, run *Run, scenarios []*Scenario) {
+	wrote := false
+	for _, s := range scenarios {
+		var parts []string
+		if s.BaseRef != "" {
+			parts = append(parts, overheadText(run, s))
+		}
+		for _, r := range s.Rows {
+			if r.Usage != nil {
+				parts = append(parts, usageText(r))
+			}
+		}
+		if len(parts) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "- **%s**: %s\n", s.Title, strings.Join(parts, " "))
+		wrote = true
+	}
+	if wrote {
+		b.WriteString("\n")
+	}
+}
+
+func overheadText(run *Run, s *Scenario) string {
+	what := s.Adds
+	if what == "" {
+		what = "added"
+	}
+	base := run.Scenario(s.BaseRef)
+	added, share, ok := run.Overhead(s)
+	if !ok {
+		return fmt.Sprintf("%s overhead over llmux's own %s: not measured (a CPU figure is missing).", what, s.BaseRef)
+	}
+	return fmt.Sprintf("**%s overhead: %s/request (%+.0f%%)** in llmux's CPU per call over its own “%s” in this run (%s vs %s).",
+		what, signedDur(added), 100*share, base.Title, dur(s.Row(LLMux).CPU), dur(base.Row(LLMux).CPU))
+}
+
+func usageText(r *Row) string {
+	u := r.Usage
+	if u.OK() {
+		return fmt.Sprintf("Usage records: %d stored for %d calls to %s (warm-up included), all in the database within %s of the last answer.",
+			u.Records, u.Calls, r.Target, dur(u.Waited))
+	}
+	return fmt.Sprintf("Usage records: **%d stored for %d calls to %s (%+d)**, %s after the last answer.",
+		u.Records, u.Calls, r.Target, u.Records-u.Calls, dur(u.Waited))
 }
 
 func writeOpen(b *bufio.Writer, run *Run, s *Scenario) {
@@ -167,6 +210,7 @@ func writeOpen(b *bufio.Writer, run *Run, s *Scenario) {
 		}, " | "))
 	}
 	b.WriteString("\n")
+	writeRemarks(b, run, []*Scenario{s})
 }
 
 func writeHold(b *bufio.Writer, run *Run, s *Scenario) {
@@ -199,6 +243,7 @@ func writeHold(b *bufio.Writer, run *Run, s *Scenario) {
 		}, " | "))
 	}
 	b.WriteString("\n")
+	writeRemarks(b, run, []*Scenario{s})
 }
 
 func writeErrors(b *bufio.Writer, run *Run) {

@@ -53,9 +53,6 @@ type Run struct {
 	Scenarios []*Scenario
 	// Goals are the issue's targets, checked against the figures.
 	Goals []Goal
-	// NotMeasured lists scenarios that cannot be measured yet (Label) and
-	// why (Value).
-	NotMeasured []Fact
 	// Notes are remarks on this run (targets skipped, warnings).
 	Notes []string
 	// Profiles are CPU profiles taken of llmux, when asked for.
@@ -84,6 +81,11 @@ type Scenario struct {
 	// is the ID of the scenario whose nginx figures llmux is compared
 	// with.
 	NginxRef string
+	// BaseRef, when set, is the ID of the scenario that sends the same load
+	// without what this one adds, which Adds names ("policy"); llmux's CPU
+	// per call here is compared with its own there (Run.Overhead).
+	BaseRef string `json:",omitempty"`
+	Adds    string `json:",omitempty"`
 	// Rows hold one target each.
 	Rows []*Row
 }
@@ -126,7 +128,24 @@ type Row struct {
 	// before and while they were held, in bytes.
 	Open               int
 	RSSBefore, RSSHeld int64
+	// Usage, for an llmux whose usage records were counted after the run,
+	// compares them with the calls it was sent.
+	Usage *UsageCheck `json:",omitempty"`
 }
+
+// UsageCheck compares the usage records a gateway stored with the calls it
+// was sent.
+type UsageCheck struct {
+	// Calls is how many calls the gateway was sent, warm-up included;
+	// Records how many usage records it stored for them.
+	Calls, Records int64
+	// Waited is how long after the last answer the count was taken: when
+	// it reached Calls, or when the check gave up.
+	Waited time.Duration
+}
+
+// OK reports whether every call left exactly one record.
+func (u *UsageCheck) OK() bool { return u.Records == u.Calls }
 
 // PerStream returns the resident memory per held stream, in bytes; 0 when
 // no stream was held.
@@ -179,6 +198,22 @@ func (run *Run) NginxAdded(s *Scenario) (p50, p99 time.Duration, ok bool) {
 		return ref.Added(ref.Row(Nginx))
 	}
 	return 0, 0, false
+}
+
+// Overhead returns how much more CPU per call llmux spent in s than in
+// s.BaseRef, the same load without what s adds, and that as a share of
+// the latter; ok is false when either figure is missing.
+func (run *Run) Overhead(s *Scenario) (added time.Duration, share float64, ok bool) {
+	base := run.Scenario(s.BaseRef)
+	if base == nil {
+		return 0, 0, false
+	}
+	l, b := s.Row(LLMux), base.Row(LLMux)
+	if l == nil || b == nil || !l.HasCPU || !b.HasCPU || b.CPU == 0 {
+		return 0, 0, false
+	}
+	added = l.CPU - b.CPU
+	return added, float64(added) / float64(b.CPU), true
 }
 
 // Added returns how much later than the direct call r's p50 and p99 are

@@ -30,6 +30,12 @@ func sampleRun() *Run {
 				{Target: Nginx, Calls: 90000, Rate: 11250, CPU: 20 * µs, HasCPU: true, P50: 1200 * µs, P99: 3200 * µs, PeakRSS: 10 << 20, GeneratorBusy: 0.974},
 				{Target: ReverseProxy, Calls: 70000, Errors: 3, ErrorKinds: map[string]int{"status 502": 3}, Rate: 8750, CPU: 100 * µs, HasCPU: true, P50: 1400 * µs, P99: 3900 * µs, PeakRSS: 20 << 20},
 			}},
+			{ID: "openai-policy", Title: "OpenAI passthrough with a virtual key", Short: "OpenAI key", Kind: Closed, NginxRef: "openai",
+				BaseRef: "openai", Adds: "policy", Rows: []*Row{
+					{Target: Direct, Calls: 100000, Rate: 12500, P50: 1000 * µs, P99: 3000 * µs},
+					{Target: LLMux, Calls: 50000, Rate: 6250, CPU: 75 * µs, HasCPU: true, P50: 1600 * µs, P99: 4100 * µs, PeakRSS: 31 << 20,
+						Usage: &UsageCheck{Calls: 56251, Records: 56251, Waited: 800 * time.Millisecond}},
+				}},
 			{ID: "openai-stream", Title: "OpenAI passthrough, streaming", Short: "OpenAI stream", Kind: Closed, Stream: true, Rows: []*Row{
 				{Target: Direct, Calls: 2000, Rate: 250, P50: 110 * time.Millisecond, P99: 120 * time.Millisecond, TTFT50: 200 * µs, Gap99: 1100 * µs},
 				{Target: LLMux, Calls: 2000, Rate: 250, CPU: 900 * µs, HasCPU: true, P50: 111 * time.Millisecond, P99: 125 * time.Millisecond, TTFT50: 400 * µs, Gap99: 1200 * µs, PeakRSS: 30 << 20},
@@ -56,9 +62,8 @@ func sampleRun() *Run {
 			{Goal: "≤ 40 KB per held stream", Measured: "41 KB", Known: true, Met: true},
 			{Goal: "something not measured"},
 		},
-		NotMeasured: []Fact{{"passthrough with a virtual key", "virtual keys do not exist yet"}},
-		Notes:       []string{"reverseproxy: skipped"},
-		Profiles:    []Profile{{Scenario: "openai", File: "cpu-openai.pprof", Top: "flat flat% sum%\n 1s 10% 10% syscall.Syscall"}},
+		Notes:    []string{"reverseproxy: skipped"},
+		Profiles: []Profile{{Scenario: "openai", File: "cpu-openai.pprof", Top: "flat flat% sum%\n 1s 10% 10% syscall.Syscall"}},
 	}
 }
 
@@ -89,11 +94,15 @@ func TestMarkdown(t *testing.T) {
 		"| passthrough CPU ≤ 1.5× nginx | 3.0× | **no**, 2.0× the limit |",
 		"| ≤ 40 KB per held stream | 41 KB | yes |",
 		"| something not measured |  | unknown |",
-		"- **passthrough with a virtual key**: virtual keys do not exist yet",
 		"- OpenAI passthrough, reverseproxy: 3 × status 502",
 		"## CPU profile of llmux: openai",
 		"syscall.Syscall",
 		"- reverseproxy: skipped",
+		// A scenario with a base: llmux's CPU over its own there, and its usage records.
+		"| OpenAI passthrough with a virtual key | direct |",
+		"| llmux | 6250 (0.56×) | 75 µs (3.8×) |",
+		"- **OpenAI passthrough with a virtual key**: **policy overhead: +15 µs/request (+25%)** in llmux's CPU per call over its own “OpenAI passthrough” in this run (75 µs vs 60 µs). " +
+			"Usage records: 56251 stored for 56251 calls to llmux (warm-up included), all in the database within 800 ms of the last answer.",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q", want)
@@ -142,11 +151,42 @@ func TestWrite(t *testing.T) {
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Scenarios) != 5 || back.Scenario("hold").Row(LLMux).PerStream() != sampleRun().Scenario("hold").Row(LLMux).PerStream() {
+	if len(back.Scenarios) != 6 || back.Scenario("hold").Row(LLMux).PerStream() != sampleRun().Scenario("hold").Row(LLMux).PerStream() {
 		t.Errorf("results.json does not round-trip: %+v", back.Scenarios)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "report.md")); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestOverhead(t *testing.T) {
+	run := sampleRun()
+	added, share, ok := run.Overhead(run.Scenario("openai-policy"))
+	if !ok || added != 15*µs || share != 0.25 {
+		t.Errorf("overhead %v %v %v, want +15µs, 0.25", added, share, ok)
+	}
+	if _, _, ok := run.Overhead(run.Scenario("openai")); ok {
+		t.Error("a scenario without a base has an overhead")
+	}
+	// Without llmux's figure in the base, the report says so.
+	run.Scenario("openai").Rows[1].Skipped = "failed: exited"
+	if _, _, ok := run.Overhead(run.Scenario("openai-policy")); ok {
+		t.Error("an overhead over a failed base")
+	}
+	var b bytes.Buffer
+	WriteMarkdown(&b, run)
+	if want := "policy overhead over llmux's own openai: not measured"; !strings.Contains(b.String(), want) {
+		t.Errorf("the report lacks %q", want)
+	}
+}
+
+func TestUsageMismatch(t *testing.T) {
+	run := sampleRun()
+	run.Scenario("openai-policy").Row(LLMux).Usage = &UsageCheck{Calls: 56251, Records: 56200, Waited: 5 * time.Second}
+	var b bytes.Buffer
+	WriteMarkdown(&b, run)
+	if want := "Usage records: **56200 stored for 56251 calls to llmux (-51)**, 5 s after the last answer."; !strings.Contains(b.String(), want) {
+		t.Errorf("the report lacks %q:\n%s", want, b.String())
 	}
 }
 

@@ -26,7 +26,7 @@ import (
 	"github.com/llmux/llmux/bench/report"
 )
 
-const usage = `llmux-bench — load benchmark of llmux against nginx and Go's httputil.ReverseProxy.
+const usageText = `llmux-bench — load benchmark of llmux against nginx and Go's httputil.ReverseProxy.
 
 Usage:
   llmux-bench [flags]          run the benchmark (about 4 minutes) and write the report
@@ -71,7 +71,7 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	d := bench.Defaults()
 	fs := flag.NewFlagSet("llmux-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(stderr, usageText); fs.PrintDefaults() }
 	var (
 		out       = fs.String("out", "bench-report", "folder for report.md, chart.png and results.json")
 		smoke     = fs.Bool("smoke", false, "a few seconds of tiny load; fails on any error (for CI)")
@@ -179,6 +179,12 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			state = g.Measured + ": " + state
 		}
 		fmt.Fprintf(stdout, "  %s — %s\n", g.Goal, state)
+	}
+	for _, s := range res.Scenarios {
+		if added, share, ok := res.Overhead(s); ok {
+			fmt.Fprintf(stdout, "  %s overhead (%s over %s): %+v/request (%+.0f%%) of llmux's CPU\n",
+				s.Adds, s.ID, s.BaseRef, added.Round(100*time.Nanosecond), 100*share)
+		}
 	}
 	return runErr
 }

@@ -15,6 +15,7 @@ func TestRun(t *testing.T) {
 	}{
 		{"list", []string{"-list"}, 0, "held-streams", ""},
 		{"optional marked", []string{"-list"}, 0, "openai-gemini-stream*", ""},
+		{"keyed scenario listed", []string{"-list"}, 0, "openai-policy\n", ""},
 		{"help", []string{"-h"}, 0, "", "-smoke"},
 		{"unknown scenario, before anything starts", []string{"-scenarios", "nope", "-out", "@DIR"}, 1, "", `no scenario "nope"`},
 		{"stray argument", []string{"now"}, 1, "", `unexpected argument "now"`},

@@ -271,3 +271,48 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOverlay: whatever an admin sends as a provider or a route, laying it
+// over a valid configuration gives a valid configuration or errors that
+// name a field under the entry; it never panics.
+func FuzzOverlay(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"openai","base_url":"https://api.example.com/v1","api_key":"k","models":["m"]}`,
+		`{"type":"anthropic","models":{"sonnet":"claude-sonnet-4-5"},"max_tokens":{"*":1024}}`,
+		`{"targets":[{"model":"a/m","weight":2}],"fallbacks":["b/m"]}`,
+		`{"type":"nope"}`, `{"targets":[]}`, `[]`, `{`, `null`, `{"timeout":"-1s"}`, `{"api_key":"${HOME}"}`,
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	base, err := Parse("base.yaml", []byte("providers:\n  a: { type: mock }\n  b: { type: mock }\n"), noEnv)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, value string, route bool) {
+		o := Overlay{Providers: map[string][]byte{"x": []byte(value)}}
+		prefix := "providers.x"
+		if route {
+			o = Overlay{Routes: map[string][]byte{"r": []byte(value)}}
+			prefix = "routes.r"
+		}
+		cfg, err := base.WithOverlay(o, noEnv)
+		if err == nil {
+			if cfg == nil || (route && cfg.Routes["r"] == nil) || (!route && cfg.Providers["x"] == nil) {
+				t.Fatalf("no error and no entry for %q", value)
+			}
+			return
+		}
+		errs, ok := err.(Errors)
+		if !ok || len(errs) == 0 {
+			t.Fatalf("error %T %v", err, err)
+		}
+		for _, e := range errs {
+			if !strings.HasPrefix(e.Path, prefix) {
+				t.Fatalf("an error outside the entry: %v", e)
+			}
+		}
+	})
+}
+
+func noEnv(string) (string, bool) { return "", false }
