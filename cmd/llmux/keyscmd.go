@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/llmux/llmux/internal/app"
 	"github.com/llmux/llmux/internal/config"
 	"github.com/llmux/llmux/internal/glob"
 	"github.com/llmux/llmux/internal/keys"
@@ -71,7 +72,7 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -21,13 +21,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/llmux/llmux/internal/admin"
+	"github.com/llmux/llmux/internal/app"
 	"github.com/llmux/llmux/internal/config"
 	"github.com/llmux/llmux/internal/gateway"
-	"github.com/llmux/llmux/internal/keys"
 	"github.com/llmux/llmux/internal/provider"
 	"github.com/llmux/llmux/internal/store"
-	"github.com/llmux/llmux/internal/usage"
 	"github.com/llmux/llmux/internal/version"
 	"github.com/llmux/llmux/protocol/all"
 )
@@ -107,65 +105,27 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	for _, w := range cfg.Warnings {
 		log.Warn("configuration", "warning", w)
 	}
-	st, err := openStore(ctx, cfg)
+	a, err := app.Open(ctx, cfg, all.Registry(), log)
 	if err != nil {
 		return err
-	}
-	defer st.Close()
-	limiter, closeLimiter, err := openLimiter(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeLimiter()
-	resolver := keys.New(st, keys.Options{Logger: log})
-	if err := resolver.Sync(ctx); err != nil {
-		return fmt.Errorf("reading keys from the database: %w", err)
-	}
-	if err := gateway.CheckListen(cfg, cfg.Listen, resolver.HasVirtual()); err != nil {
-		return err
-	}
-	adminSum, adminFile, adminCreated, err := adminKey(ctx, cfg, st)
-	if err != nil {
-		return fmt.Errorf("setting up the admin key: %w", err)
-	}
-	writer := usage.NewWriter(st, usage.WriterOptions{BatchSize: cfg.Usage.BatchSize, FlushInterval: cfg.Usage.FlushInterval.Std(),
-		Logger: log, LogContent: cfg.LogContent})
-	srv, err := gateway.New(cfg, gateway.Options{Registry: all.Registry(), Logger: log, Keys: resolver, Limiter: limiter,
-		Usage: writer, Admin: admin.New(admin.Options{Store: st, Limiter: limiter, Logger: log}),
-		AdminKeyHash: adminSum, Ready: st.Ping, SettleAsync: cfg.Redis != "", Settings: st})
-	if err != nil {
-		writer.Close(context.Background())
-		return fmt.Errorf("configuration is not valid:\n%w", err)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		writer.Close(context.Background())
-		return err
+		return errors.Join(err, a.Close(context.Background()))
 	}
-	// Background work ends with ctx; the usage writer is closed only after
-	// the server has drained, so the last requests' records are written.
-	bg, stopBG := context.WithCancel(context.Background())
-	defer stopBG()
-	go resolver.Run(bg)
-	go srv.FollowSettings(bg, 500*time.Millisecond)
-	go seedSpend(bg, st, limiter, log)
-	go usage.RunRetention(bg, st, cfg.Usage.Retention.Std(), time.Hour, log)
-	banner(stderr, cfg, srv, ln.Addr().String(), adminFile, adminCreated, resolver.HasVirtual())
+	a.Start(cfg)
+	banner(stderr, cfg, a.Server, ln.Addr().String(), a.AdminKeyFile, a.AdminKeyCreated, a.Keys.HasVirtual())
 	if cfg.File != "" {
-		go watchConfig(ctx, cfg.File, fileSum(cfg.File), srv, log, reloadPoll)
+		go watchConfig(ctx, cfg.File, fileSum(cfg.File), a.Server, log, reloadPoll)
 	}
-	runErr := srv.Run(ctx, ln, cfg.DrainTimeout.Std())
-	stopBG()
+	runErr := a.Server.Run(ctx, ln, cfg.DrainTimeout.Std())
 	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := writer.Close(cctx); err != nil {
-		log.Error("usage records were lost at shutdown", "error", err)
-		if runErr == nil {
-			runErr = err
-		}
-	} else {
-		log.Info("usage records written", "records", writer.Stats().Written)
+	if err := a.Close(cctx); err != nil {
+		log.Error("shutting down", "error", err)
+		return errors.Join(runErr, err)
 	}
+	log.Info("usage records written", "records", a.Writer.Stats().Written)
 	return runErr
 }
 
