@@ -110,7 +110,7 @@ type Resolver struct {
 	gen     uint64 // bumped by every invalidation; a fill started before one is discarded
 	rev     int64  // the store revision the cache reflects
 	synced  bool   // Sync has succeeded once
-	virtual bool   // the store holds at least one key that is not revoked
+	virtual bool   // the store holds at least one key, revoked or not
 }
 
 type entry struct {
@@ -166,8 +166,8 @@ func (r *Resolver) HasKeys() bool {
 	return len(*r.static.Load()) > 0 || r.HasVirtual()
 }
 
-// HasVirtual reports whether the store holds a key that is not revoked (as
-// of the last Sync).
+// HasVirtual reports whether the store holds a virtual key, revoked ones
+// included (as of the last Sync).
 func (r *Resolver) HasVirtual() bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -308,7 +308,9 @@ func (r *Resolver) Sync(ctx context.Context) error {
 	}
 	virtual := false
 	if keyChanged {
-		list, err := r.st.ListKeys(ctx, store.KeyFilter{})
+		// Revoked keys count: once keys were issued, a gateway never falls
+		// back to serving loopback clients without one.
+		list, err := r.st.ListKeys(ctx, store.KeyFilter{IncludeRevoked: true})
 		if err != nil {
 			return err
 		}

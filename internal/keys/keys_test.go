@@ -201,3 +201,20 @@ func TestSecret(t *testing.T) {
 		t.Errorf("hash or prefix wrong: %+v", a)
 	}
 }
+
+// TestRevokingTheLastKeyKeepsAuth: a gateway whose only key was revoked
+// must not fall back to serving anyone on loopback without a key.
+func TestRevokingTheLastKeyKeepsAuth(t *testing.T) {
+	st, _ := testdb.Open(t, "sqlite")
+	ctx := context.Background()
+	_, k := issue(t, st, store.VirtualKey{Enabled: true})
+	r := keys.New(st, keys.Options{})
+	r.Sync(ctx)
+	if _, err := st.RevokeKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.Sync(ctx)
+	if !r.HasKeys() {
+		t.Error("HasKeys = false after the only key was revoked")
+	}
+}
