@@ -20,6 +20,8 @@ type Passthrough interface {
 	RewriteRequest(dst, body []byte, rw Rewrite) ([]byte, error)
 
 	// TapResponse extracts usage from a complete successful response body.
+	// It reports true only for a body that is valid JSON, so that the
+	// gateway need not scan it a second time.
 	TapResponse(body []byte) (llm.Usage, bool)
 
 	// NewRelay returns a relay for one streamed response to the request p

@@ -17,15 +17,15 @@ import (
 func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *chatCall,
 	cand router.Candidate, ptp provider.Passthrougher) (bool, error) {
 	// A stream holds its request for as long as it runs, so it gets a
-	// buffer of its own size instead of a pooled one.
+	// buffer of its own size, dropped once sent, instead of a pooled one.
+	var op *[]byte
 	var dst []byte
 	if c.peek.Stream {
 		dst = make([]byte, 0, len(c.body)+len(cand.Model)+64)
 	} else {
-		op := getBytes()
+		op = getBytes()
 		defer putBytes(op)
 		dst = (*op)[:0]
-		defer func() { *op = dst[:0] }()
 	}
 	rw := ptp.Rewrite(cand.Model)
 	rw.Scan = c.peek.Scan
@@ -33,8 +33,11 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 	if err != nil {
 		return false, err
 	}
-	dst = out
+	if op != nil {
+		*op = out[:0] // a grown buffer goes back to the pool
+	}
 	resp, err := ptp.Forward(r.Context(), &provider.Forward{Model: cand.Model, Stream: c.peek.Stream, Body: out, Headers: c.headers})
+	out, dst = nil, nil
 	if err != nil {
 		return false, err
 	}
@@ -51,12 +54,11 @@ func (s *Server) passthrough(w *responseWriter, r *http.Request, rc *reqCtx, c *
 		if err != nil {
 			return false, err
 		}
-		if err := rawjson.Valid(data); err != nil { // a 200 the client could not parse: fail over instead
-			return false, &llm.Error{Kind: llm.KindUpstream, Message: "the upstream returned a malformed response", Cause: err}
-		}
-		u, tapped := c.pt.TapResponse(data)
+		u, tapped := c.pt.TapResponse(data) // true only for valid JSON
 		if tapped {
 			rc.usage, rc.hasUsage = u, true
+		} else if err := rawjson.Valid(data); err != nil { // a 200 the client could not parse: fail over instead
+			return false, &llm.Error{Kind: llm.KindUpstream, Message: "the upstream returned a malformed response", Cause: err}
 		}
 		if !tapped || rc.st.logContent {
 			s.keepResponseText(rc, data)

@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/llmux/llmux/internal/config"
@@ -56,19 +55,25 @@ const (
 	AuthGoogAPIKey AuthScheme = "x-goog-api-key"
 )
 
-// authorize sets the credentials of an outgoing request.
-func (s AuthScheme) authorize(h http.Header, key string) {
-	if key == "" {
-		return
-	}
+// header returns the canonical name of the header that carries a key.
+func (s AuthScheme) header() string {
 	switch s {
 	case AuthBearer:
-		h.Set("Authorization", "Bearer "+key)
+		return "Authorization"
 	case AuthXAPIKey:
-		h.Set("X-Api-Key", key)
+		return "X-Api-Key"
 	case AuthGoogAPIKey:
-		h.Set("X-Goog-Api-Key", key)
+		return "X-Goog-Api-Key"
 	}
+	return ""
+}
+
+// value returns the header value that sends key.
+func (s AuthScheme) value(key string) string {
+	if s == AuthBearer {
+		return "Bearer " + key
+	}
+	return key
 }
 
 // HTTP is a provider reached over HTTP with one of the registered
@@ -80,6 +85,8 @@ type HTTP struct {
 	egress   protocol.Egress
 	pass     protocol.Passthrough // nil when the protocol has none
 	keys     []string
+	auth     string           // the header that carries a key; "" for none
+	authVals [][]string       // per key, the value of that header (shared by every request, never changed)
 	health   *health.Provider // breaker and key pool, kept across reloads
 	header   http.Header      // static headers from the configuration
 	client   *http.Client
@@ -126,9 +133,15 @@ func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, 
 	}
 	p.first = pc.FirstByteTimeout.Std()
 	fps := make([]string, len(p.keys))
+	if p.auth = preset.Auth.header(); p.auth != "" {
+		p.authVals = make([][]string, len(p.keys))
+	}
 	for i, k := range p.keys {
 		sum := sha256.Sum256([]byte(k))
 		fps[i] = hex.EncodeToString(sum[:6])
+		if p.auth != "" && k != "" {
+			p.authVals[i] = []string{preset.Auth.value(k)}
+		}
 	}
 	p.health = hr.Provider(id, fps)
 	p.pass, _ = reg.Passthrough(preset.Protocol)
@@ -170,17 +183,33 @@ func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, 
 // newTransport returns the transport every HTTP provider uses: pooled
 // keep-alive connections, HTTP/2 where the upstream offers it, and a bounded
 // connect and TLS handshake.
+//
+//   - ForceAttemptHTTP2 only matters for TLS upstreams, which it lets
+//     negotiate HTTP/2 despite the custom dialer; plain http:// is always
+//     HTTP/1.1 (no h2c). Over HTTP/2 many streams share one connection, so
+//     a held stream costs no connection of its own.
+//   - MaxIdleConnsPerHost does not bound concurrent connections (nothing
+//     does); it bounds how many stay open for reuse when a burst ends.
+//     Thousands of streams to one HTTP/1.1 upstream end in bursts, and each
+//     connection closed then is a new TCP (and TLS) handshake for the next.
+//   - The buffer sizes are net/http's defaults, set here because they are a
+//     trade-off: each connection holds both for its whole life (a held
+//     stream costs about 3 KB less per buffer at 1 KB), but a request that
+//     does not fit the write buffer takes two writes, and a busy stream is
+//     read in pieces no larger than the read buffer.
 func newTransport(connect time.Duration) *http.Transport {
 	d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           d.DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   256,
+		MaxIdleConns:          4096,
+		MaxIdleConnsPerHost:   1024,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   connect,
 		ExpectContinueTimeout: time.Second,
+		ReadBufferSize:        4 << 10,
+		WriteBufferSize:       4 << 10,
 	}
 }
 
@@ -223,13 +252,13 @@ func (p *HTTP) Stream(ctx context.Context, c *Call) (llm.Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := p.streamContext(ctx)
-	resp, err := p.send(ctx, p.egress.Endpoint(c.Model, true), body, p.clientHeaders(req))
+	w := p.watch(ctx)
+	resp, err := p.send(w.ctx, p.egress.Endpoint(c.Model, true), body, p.clientHeaders(req), true)
 	if err != nil {
-		cancel()
+		w.stop()
 		return nil, err
 	}
-	return &httpStream{Stream: p.egress.NewStreamDecoder(p.body(ctx, cancel, resp.Body)), p: p}, nil
+	return &httpStream{Stream: p.egress.NewStreamDecoder(w.body(resp.Body)), p: p}, nil
 }
 
 // encode builds the upstream body of a translated call, with the vendor's
@@ -335,94 +364,14 @@ func (p *HTTP) Forward(ctx context.Context, f *Forward) (*http.Response, error) 
 		}
 		path = ee.EmbeddingEndpoint(f.Model)
 	}
-	ctx, cancel := p.streamContext(ctx)
-	resp, err := p.send(ctx, path, f.Body, f.Headers)
+	w := p.watch(ctx)
+	resp, err := p.send(w.ctx, path, f.Body, f.Headers, f.Stream)
 	if err != nil {
-		cancel()
+		w.stop()
 		return nil, err
 	}
-	resp.Body = p.body(ctx, cancel, resp.Body)
+	resp.Body = w.body(resp.Body)
 	return resp, nil
-}
-
-// errIdle is the cause of a stream canceled for its silence; errFirstByte
-// of one whose body did not start within the first-byte timeout.
-var (
-	errIdle      = errors.New("stream idle")
-	errFirstByte = errors.New("no first byte")
-)
-
-// streamContext bounds a call whose body is read after it returns: the
-// provider's total timeout, and a cancel cause the idle watchdog uses.
-func (p *HTTP) streamContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cause := context.WithCancelCause(ctx)
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	return context.WithValue(ctx, idleKey{}, cause), func() { cancel(); cause(nil) }
-}
-
-type idleKey struct{}
-
-// body wraps a streamed or forwarded answer: reading it fails with an
-// *llm.Error classified like a failed call (the client left, the deadline
-// passed, the stream fell silent, the connection broke), and closing it
-// ends the call's deadline. A stream silent for the idle timeout (before
-// its first bytes: the first-byte timeout, when shorter) is canceled by a
-// watchdog that every read rearms.
-func (p *HTTP) body(ctx context.Context, cancel context.CancelFunc, rc io.ReadCloser) io.ReadCloser {
-	b := &upstreamBody{ReadCloser: rc, p: p, ctx: ctx, cancel: cancel}
-	if cause, ok := ctx.Value(idleKey{}).(context.CancelCauseFunc); ok {
-		wait, why := p.idle, errIdle
-		if p.first > 0 && p.first < p.idle {
-			wait, why = p.first, errFirstByte
-		}
-		b.idle = time.AfterFunc(wait, func() {
-			if b.started.Load() {
-				cause(errIdle)
-				return
-			}
-			cause(why)
-		})
-	}
-	return b
-}
-
-type upstreamBody struct {
-	io.ReadCloser
-	p       *HTTP
-	ctx     context.Context
-	cancel  context.CancelFunc
-	idle    *time.Timer
-	started atomic.Bool // a byte was read
-}
-
-func (b *upstreamBody) Read(buf []byte) (int, error) {
-	n, err := b.ReadCloser.Read(buf)
-	if b.idle != nil && n > 0 {
-		if !b.started.Load() {
-			b.started.Store(true)
-		}
-		b.idle.Reset(b.p.idle)
-	}
-	if err != nil && err != io.EOF {
-		e := b.p.transportError(b.ctx, err)
-		if e.Kind == llm.KindUpstream {
-			e.Message = fmt.Sprintf("the connection to the upstream provider %s broke", b.p.id)
-		}
-		if e.Kind != llm.KindCanceled {
-			b.p.health.Breaker.Report(time.Now(), health.Failure, false)
-		}
-		return n, e
-	}
-	return n, err
-}
-
-func (b *upstreamBody) Close() error {
-	if b.idle != nil {
-		b.idle.Stop()
-	}
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
 }
 
 // Embed computes embeddings through the protocol's embeddings endpoint.
@@ -486,7 +435,7 @@ func (p *HTTP) ListModels(ctx context.Context) ([]llm.Model, error) {
 func (p *HTTP) call(ctx context.Context, path string, body []byte, header map[string]string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	resp, err := p.send(ctx, path, body, header)
+	resp, err := p.send(ctx, path, body, header, false)
 	if err != nil {
 		return nil, err
 	}
@@ -500,8 +449,9 @@ func (p *HTTP) call(ctx context.Context, path string, body []byte, header map[st
 
 // send POSTs body to path, with the client's protocol headers when given,
 // and returns a successful response. It asks the provider's breaker and
-// key pool first, and reports the outcome to both.
-func (p *HTTP) send(ctx context.Context, path string, body []byte, header map[string]string) (*http.Response, error) {
+// key pool first, and reports the outcome to both. A stream's request does
+// not keep its body once sent (see sentBody).
+func (p *HTTP) send(ctx context.Context, path string, body []byte, header map[string]string, stream bool) (*http.Response, error) {
 	now := time.Now()
 	allowed, probe := p.health.Breaker.Allow(now)
 	if !allowed {
@@ -519,18 +469,33 @@ func (p *HTTP) send(ctx context.Context, path string, body []byte, header map[st
 		}
 		key = idx
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+path, bytes.NewReader(body))
+	var rd io.Reader = bytes.NewReader(body)
+	retry := body
+	if stream && len(body) > 0 {
+		rd = &sentBody{b: body}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+path, rd)
 	if err != nil {
 		p.health.Breaker.Report(now, health.Neutral, probe)
 		return nil, &llm.Error{Kind: llm.KindInternal, Message: "building the upstream request failed", Cause: err}
 	}
 	req.ContentLength = int64(len(body))
-	req.Header.Set("Content-Type", "application/json")
+	if _, ok := rd.(*sentBody); ok {
+		// GetBody lets the transport resend the body on a fresh connection
+		// when a reused one turns out dead; it can only do that before
+		// RoundTrip returns, after which it no longer refers to the body.
+		req.GetBody = func() (io.ReadCloser, error) { return &sentBody{b: retry}, nil }
+	}
+	req.Header["Content-Type"] = contentTypeJSON
 	p.decorate(req.Header, key)
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := p.client.Do(req)
+	// The transport, not the client: a POST to an LLM API is not redirected,
+	// and the client's redirect bookkeeping (a copy of every header) costs
+	// more than the rest of this function.
+	resp, err := p.client.Transport.RoundTrip(req)
+	retry = nil
 	if err != nil {
 		e := p.transportError(ctx, err)
 		p.report(key, probe, outcomeOf(e), 0)
@@ -546,6 +511,34 @@ func (p *HTTP) send(ctx context.Context, path string, body []byte, header map[st
 	p.report(key, probe, health.OutcomeForStatus(resp.StatusCode), e.RetryAfter)
 	return nil, e
 }
+
+// sentBody is a stream's request body: it lets go of its bytes once they
+// are sent. The transport keeps the request (and so its body) for as long
+// as the response body is read, a stream's whole life, and a request body
+// is often the largest thing a held stream would hold. (Calls that are not
+// streams keep a *bytes.Reader: the transport sends the headers and a body
+// it knows to be in memory in one write, but flushes the headers first for
+// any other reader, a second write per call.)
+type sentBody struct{ b []byte }
+
+func (r *sentBody) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		r.b = nil
+		return 0, io.EOF
+	}
+	n := copy(p, r.b)
+	if r.b = r.b[n:]; len(r.b) == 0 {
+		r.b = nil
+	}
+	return n, nil
+}
+
+// Close does nothing: the transport may close a body while it still
+// reads it, and reading to the end lets go of the bytes already.
+func (r *sentBody) Close() error { return nil }
+
+// contentTypeJSON is the Content-Type of every request body, shared.
+var contentTypeJSON = []string{"application/json"}
 
 // noKey is the error of a call made while no key may be used: a rate
 // limit when some key is only cooling down, else the refusal of the
@@ -602,13 +595,14 @@ func (p *HTTP) KeysAvailable() int {
 }
 
 // decorate adds the static headers and the credentials of key (an index
-// into the pool; -1 for none).
+// into the pool; -1 for none). The values are shared, not copied: nothing
+// changes a request's header values in place.
 func (p *HTTP) decorate(h http.Header, key int) {
 	for k, v := range p.header {
 		h[k] = v
 	}
-	if key >= 0 {
-		p.preset.Auth.authorize(h, p.keys[key])
+	if key >= 0 && p.auth != "" && p.authVals[key] != nil {
+		h[p.auth] = p.authVals[key]
 	}
 }
 
@@ -645,12 +639,6 @@ func credentialsRefused(id string, status int) *llm.Error {
 // transportError classifies a failure to talk to the upstream. The cause
 // (which names the upstream's URL) is kept for logs only.
 func (p *HTTP) transportError(ctx context.Context, err error) *llm.Error {
-	switch cause := context.Cause(ctx); {
-	case errors.Is(cause, errIdle):
-		return &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("the upstream provider %s sent nothing for %s", p.id, p.idle), Cause: err}
-	case errors.Is(cause, errFirstByte):
-		return &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("the upstream provider %s sent no data within %s of its headers", p.id, p.first), Cause: err}
-	}
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &llm.Error{Kind: llm.KindCanceled, Message: "the request was canceled", Cause: err}

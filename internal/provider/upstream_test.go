@@ -44,7 +44,7 @@ type recorded struct {
 // newUpstream starts an upstream answering with h; it is closed when the
 // test ends. The requests' contexts are canceled then too, so a handler
 // that waits for r.Context() never outlives its test.
-func newUpstream(t *testing.T, h http.HandlerFunc) *upstream {
+func newUpstream(t testing.TB, h http.HandlerFunc) *upstream {
 	t.Helper()
 	u := &upstream{}
 	u.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -152,7 +152,7 @@ func fixture(t *testing.T, name string) []byte {
 
 // newHTTPProvider builds a provider of type typ against base through Build,
 // the way the gateway does. edit may change the configuration first.
-func newHTTPProvider(t *testing.T, typ, base string, edit func(*config.Provider)) *HTTP {
+func newHTTPProvider(t testing.TB, typ, base string, edit func(*config.Provider)) *HTTP {
 	t.Helper()
 	pc := &config.Provider{Type: typ, BaseURL: base, APIKey: testKey}
 	if edit != nil {

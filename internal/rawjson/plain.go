@@ -59,14 +59,15 @@ func (p *plainScanner) value(depth int) bool {
 	case '[':
 		return p.array(depth + 1)
 	}
-	for p.pos < len(p.data) { // a number or a literal
+	start := p.pos // a number or a literal, up to a delimiter
+	for p.pos < len(p.data) {
 		switch p.data[p.pos] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return true
+		case ',', '}', ']', ':', ' ', '\t', '\n', '\r':
+			return p.pos > start
 		}
 		p.pos++
 	}
-	return true
+	return p.pos > start
 }
 
 // str moves past a string with no escapes and returns its contents.

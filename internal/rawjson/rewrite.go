@@ -24,6 +24,17 @@ func (m *Member) NameIs(name string) bool {
 	return m.Name() == name
 }
 
+// OneOf returns the first of names that is the member's decoded name, or
+// "". It allocates only for a name spelled with escapes.
+func (m *Member) OneOf(names ...string) string {
+	for _, name := range names {
+		if m.NameIs(name) {
+			return name
+		}
+	}
+	return ""
+}
+
 // Index returns the index of the first member whose decoded name is name,
 // or -1.
 func Index(ms []Member, name string) int {
@@ -38,7 +49,7 @@ func Index(ms []Member, name string) int {
 // RawKey returns name as the body spells it (escapes and all), which is
 // what an Edit's Key matches; name itself when no member has it.
 func RawKey(ms []Member, name string) string {
-	if i := Index(ms, name); i >= 0 {
+	if i := Index(ms, name); i >= 0 && string(ms[i].Key) != name {
 		return string(ms[i].Key)
 	}
 	return name

@@ -39,6 +39,17 @@ type Event struct {
 	Comment bool
 }
 
+// Read-ahead sizes. A buffer starts small, which is all a slow stream (one
+// small event at a time) ever needs, and it is held for the stream's whole
+// life; it grows to readAhead at once when a read fills it, as reads do
+// when an upstream sends faster than the relay forwards, so that a busy
+// stream is still read (and its client flushed) in large pieces. Beyond
+// that it doubles only to hold one event that does not fit.
+const (
+	initialBuffer = 1 << 10
+	readAhead     = 4 << 10
+)
+
 // buffer is the read-ahead shared by Reader and LineReader.
 type buffer struct {
 	r     io.Reader
@@ -47,6 +58,7 @@ type buffer struct {
 	end   int // end of valid data
 	max   int
 	err   error // sticky read error
+	full  bool  // the last read filled the buffer: more is probably waiting
 }
 
 // fill reads more data, compacting and growing the buffer as needed. It
@@ -59,24 +71,19 @@ func (b *buffer) fill() bool {
 		n := copy(b.buf, b.buf[b.start:b.end])
 		b.start, b.end = 0, n
 	}
-	if b.end == len(b.buf) {
+	switch {
+	case b.end == len(b.buf):
 		if len(b.buf) >= b.max {
 			b.err = ErrTooLarge
 			return false
 		}
-		size := 2 * len(b.buf)
-		if size == 0 {
-			size = 4096
-		}
-		if size > b.max {
-			size = b.max
-		}
-		nb := make([]byte, size)
-		copy(nb, b.buf[:b.end])
-		b.buf = nb
+		b.grow(2 * len(b.buf))
+	case b.full && len(b.buf) < readAhead && len(b.buf) < b.max:
+		b.grow(readAhead)
 	}
 	for tries := 0; tries < 100; tries++ {
 		n, err := b.r.Read(b.buf[b.end:])
+		b.full = n == len(b.buf)-b.end
 		b.end += n
 		if err != nil {
 			b.err = err
@@ -88,6 +95,14 @@ func (b *buffer) fill() bool {
 	}
 	b.err = io.ErrNoProgress
 	return false
+}
+
+// grow makes the buffer size bytes (at least initialBuffer, at most max).
+func (b *buffer) grow(size int) {
+	size = min(max(size, initialBuffer), b.max)
+	nb := make([]byte, size)
+	copy(nb, b.buf[:b.end])
+	b.buf = nb
 }
 
 // Reader splits an SSE stream into events. Parsing is incremental: every

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -271,4 +272,46 @@ func FuzzLineReader(f *testing.F) {
 			t.Fatalf("returned %d bytes from %d", total, len(in))
 		}
 	})
+}
+
+// oneEventReader returns one event per Read, as a slow upstream does.
+type oneEventReader struct{ events []string }
+
+func (r *oneEventReader) Read(p []byte) (int, error) {
+	if len(r.events) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.events[0])
+	if r.events[0] = r.events[0][n:]; r.events[0] == "" {
+		r.events = r.events[1:]
+	}
+	return n, nil
+}
+
+// TestReaderBufferSize: a stream that sends one small event at a time keeps
+// the small initial buffer for its whole life (thousands of held streams
+// hold one each); one whose reads fill the buffer gets the larger
+// read-ahead, and one event larger than both still fits.
+func TestReaderBufferSize(t *testing.T) {
+	chunk := `data: {"choices":[{"index":0,"delta":{"content":"word "},"finish_reason":null}]}` + "\n\n"
+	tests := []struct {
+		name string
+		r    io.Reader
+		want int
+	}{
+		{"slow stream", &oneEventReader{events: slices.Repeat([]string{chunk}, 50)}, initialBuffer},
+		{"busy stream", strings.NewReader(strings.Repeat(chunk, 200)), readAhead},
+		{"large event", &oneEventReader{events: []string{chunk, "data: " + strings.Repeat("x", 10000) + "\n\n", chunk}}, 16 << 10},
+	}
+	for _, tt := range tests {
+		sr := NewReader(tt.r)
+		for {
+			if _, err := sr.Next(); err != nil {
+				break
+			}
+		}
+		if got := len(sr.b.buf); got != tt.want {
+			t.Errorf("%s: buffer of %d bytes, want %d", tt.name, got, tt.want)
+		}
+	}
 }

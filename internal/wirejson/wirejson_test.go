@@ -73,3 +73,19 @@ func TestParam(t *testing.T) {
 		}
 	}
 }
+
+func TestPath(t *testing.T) {
+	root := Root("messages")
+	msg := root.Elem(2)
+	content := msg.Field("content")
+	part := content.Elem(0)
+	typ := part.Field("type")
+	for _, tt := range []struct {
+		p    *Path
+		want string
+	}{{&root, "messages"}, {&msg, "messages[2]"}, {&content, "messages[2].content"}, {&typ, "messages[2].content[0].type"}} {
+		if got := tt.p.String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol"
 )
@@ -94,6 +95,7 @@ func BenchmarkTranslateRequest(b *testing.B) {
 		b.Run(p.client+"_to_"+p.upstream+"/translate", func(b *testing.B) {
 			b.SetBytes(int64(len(in)))
 			b.ReportAllocs()
+			defer testkit.ReportCPU(b)()
 			for b.Loop() {
 				req, err := ing.DecodeRequest(in)
 				if err != nil {
@@ -108,6 +110,7 @@ func BenchmarkTranslateRequest(b *testing.B) {
 		b.Run(p.client+"_to_"+p.upstream+"/passthrough", func(b *testing.B) {
 			b.SetBytes(int64(len(in)))
 			b.ReportAllocs()
+			defer testkit.ReportCPU(b)()
 			var dst []byte
 			for b.Loop() {
 				peek, err := pt.PeekRequest(in)
@@ -134,6 +137,7 @@ func BenchmarkTranslateStream(b *testing.B) {
 		b.Run(p.upstream+"_to_"+p.client+"/translate", func(b *testing.B) {
 			b.SetBytes(int64(len(raw)))
 			b.ReportAllocs()
+			defer testkit.ReportCPU(b)()
 			for b.Loop() {
 				s := eg.NewStreamDecoder(io.NopCloser(bytes.NewReader(raw)))
 				enc := ing.NewStreamEncoder(io.Discard, req)
@@ -164,6 +168,43 @@ func BenchmarkTranslateStream(b *testing.B) {
 			for b.Loop() {
 				r := pt.NewRelay(protocol.Peek{Model: "bench-model", Stream: true, StreamUsage: true})
 				if err := r.Copy(io.Discard, flush, bytes.NewReader(raw)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkTranslateResponse is the answer's half of a translated call: an
+// upstream's complete answer (about 1 KB of text, usage) decoded by its
+// protocol and encoded for the client's.
+func BenchmarkTranslateResponse(b *testing.B) {
+	reg := Registry()
+	for _, p := range pairs {
+		ing, _ := reg.Ingress(p.upstream)
+		eg, _ := reg.Egress(p.upstream)
+		cl, _ := reg.Ingress(p.client)
+		req := sampleRequest()
+		resp := &llm.Response{ID: "resp_1", Model: "bench-model", Created: 1700000000,
+			Choices: []llm.Choice{{FinishReason: llm.FinishStop, Message: llm.Message{Role: llm.RoleAssistant,
+				Parts: []llm.Part{{Type: llm.PartText, Text: strings.Repeat("Pack light layers and good shoes. ", 30)}}}}},
+			Usage: llm.Usage{InputTokens: 420, OutputTokens: 210}}
+		var raw bytes.Buffer
+		if err := ing.EncodeResponse(&raw, req, resp); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(p.upstream+"_to_"+p.client, func(b *testing.B) {
+			b.SetBytes(int64(raw.Len()))
+			b.ReportAllocs()
+			defer testkit.ReportCPU(b)()
+			var out bytes.Buffer
+			for b.Loop() {
+				r, err := eg.DecodeResponse(raw.Bytes())
+				if err != nil {
+					b.Fatal(err)
+				}
+				out.Reset()
+				if err := cl.EncodeResponse(&out, req, r); err != nil {
 					b.Fatal(err)
 				}
 			}

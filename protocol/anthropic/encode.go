@@ -1,7 +1,6 @@
 package anthropic
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/go-json-experiment/json"
@@ -141,16 +140,22 @@ func refuse(req *llm.Request) error {
 // of the conversation into alternating user and assistant turns.
 func encodeMessages(msgs []llm.Message, ext bool) (system []block, out []message, err error) {
 	out = make([]message, 0, len(msgs))
+	nparts := 0
+	for i := range msgs {
+		nparts += len(msgs[i].Parts)
+	}
+	arena := make([]block, 0, nparts) // every message's blocks, carved from one array
 	leading := true
+	root := wirejson.Root("messages")
 	for i := range msgs {
 		m := &msgs[i]
-		p := wirejson.Index("messages", i)
+		p := root.Elem(i)
 		var unknown jsontext.Value
 		if ext {
 			unknown = wirejson.Unknown(m.Extensions)
 		}
 		if m.Role.IsInstruction() {
-			blocks, err := textBlocks(m.Parts, p, ext)
+			blocks, err := textBlocks(m.Parts, &p, ext)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -172,12 +177,15 @@ func encodeMessages(msgs []llm.Message, ext bool) (system []block, out []message
 			role = "assistant"
 		case llm.RoleUser, llm.RoleTool:
 		default:
-			return nil, nil, llm.InvalidParam(p+".role", "%s.role: %q cannot be sent to an Anthropic upstream", p, m.Role)
+			return nil, nil, llm.InvalidParam(p.String()+".role", "%s.role: %q cannot be sent to an Anthropic upstream", p.String(), m.Role)
 		}
-		blocks := make([]block, 0, len(m.Parts))
+		blocks := arena[:0:len(m.Parts)]
+		arena = arena[len(m.Parts):cap(arena)][:0]
 		calls := 0
+		pc := p.Field("content")
 		for j := range m.Parts {
-			b, ok, err := encodePart(&m.Parts[j], wirejson.Index(p+".content", j), m.Role, ext, &calls, p)
+			pp := pc.Elem(j)
+			b, ok, err := encodePart(&m.Parts[j], &pp, m.Role, ext, &calls, &p)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -204,13 +212,14 @@ func encodeMessages(msgs []llm.Message, ext bool) (system []block, out []message
 }
 
 // textBlocks encodes an instruction message: text parts only.
-func textBlocks(parts []llm.Part, p string, ext bool) ([]block, error) {
+func textBlocks(parts []llm.Part, p *wirejson.Path, ext bool) ([]block, error) {
 	var blocks []block
 	for j := range parts {
 		part := &parts[j]
 		if part.Type != llm.PartText {
-			return nil, llm.InvalidParam(wirejson.Index(p+".content", j),
-				"%s: system instructions may hold only text for Anthropic upstreams", wirejson.Index(p+".content", j))
+			pc := p.Field("content")
+			pp := pc.Elem(j)
+			return nil, llm.InvalidParam(pp.String(), "%s: system instructions may hold only text for Anthropic upstreams", pp.String())
 		}
 		if part.Text == "" {
 			continue
@@ -221,8 +230,7 @@ func textBlocks(parts []llm.Part, p string, ext bool) ([]block, error) {
 }
 
 func textBlock(part *llm.Part, ext bool) block {
-	t := part.Text
-	b := block{Type: "text", Text: &t, CacheControl: encodeCache(part.CacheControl)}
+	b := block{Type: "text", Text: &part.Text, CacheControl: encodeCache(part.CacheControl)} // read only, during the encoding
 	if ext {
 		b.Unknown = wirejson.Unknown(part.Extensions)
 	}
@@ -296,7 +304,7 @@ func trimPrefill(out *[]message) {
 
 // encodePart encodes one part of a user, tool or assistant message; ok is
 // false for parts that are left out.
-func encodePart(part *llm.Part, p string, role llm.Role, ext bool, calls *int, mp string) (block, bool, error) {
+func encodePart(part *llm.Part, p *wirejson.Path, role llm.Role, ext bool, calls *int, mp *wirejson.Path) (block, bool, error) {
 	var b block
 	switch part.Type {
 	case llm.PartText, llm.PartRefusal:
@@ -306,11 +314,11 @@ func encodePart(part *llm.Part, p string, role llm.Role, ext bool, calls *int, m
 		return textBlock(part, ext), true, nil
 	case llm.PartImage, llm.PartFile:
 		if role == llm.RoleAssistant {
-			return b, false, llm.InvalidParam(p, "%s: media cannot be sent in an assistant turn to an Anthropic upstream", p)
+			return b, false, llm.InvalidParam(p.String(), "%s: media cannot be sent in an assistant turn to an Anthropic upstream", p.String())
 		}
 		return encodeMedia(part, p, ext)
 	case llm.PartAudio:
-		return b, false, llm.InvalidParam(p, "%s: audio input is not supported by Anthropic upstreams", p)
+		return b, false, llm.InvalidParam(p.String(), "%s: audio input is not supported by Anthropic upstreams", p.String())
 	case llm.PartToolCall:
 		tc := part.ToolCall
 		k := *calls
@@ -318,11 +326,14 @@ func encodePart(part *llm.Part, p string, role llm.Role, ext bool, calls *int, m
 		if tc == nil || role != llm.RoleAssistant {
 			return b, false, nil
 		}
-		cp := mp + ".tool_calls[" + strconv.Itoa(k) + "]"
+		tcs := mp.Field("tool_calls")
+		cp := tcs.Elem(k)
 		if tc.Type == llm.CallCustom {
-			return b, false, llm.InvalidParam(cp, "%s: custom (free-form) tool calls cannot be sent to an Anthropic upstream", cp)
+			return b, false, llm.InvalidParam(cp.String(), "%s: custom (free-form) tool calls cannot be sent to an Anthropic upstream", cp.String())
 		}
-		input, err := toolInput(tc.Arguments, cp+".function.arguments")
+		fn := cp.Field("function")
+		fa := fn.Field("arguments")
+		input, err := toolInput(tc.Arguments, &fa)
 		if err != nil {
 			return b, false, err
 		}
@@ -351,8 +362,7 @@ func encodePart(part *llm.Part, p string, role llm.Role, ext bool, calls *int, m
 		case r.Redacted && r.Data != "":
 			b = block{Type: "redacted_thinking", Data: r.Data}
 		case !r.Redacted && r.Signature != "":
-			text, sig := r.Text, r.Signature
-			b = block{Type: "thinking", Thinking: &text, Signature: &sig}
+			b = block{Type: "thinking", Thinking: &r.Text, Signature: &r.Signature} // read only, during the encoding
 		default:
 			return b, false, nil // unsigned thinking is refused by the API
 		}

@@ -13,13 +13,13 @@ import (
 )
 
 // toolInput turns a call's arguments (JSON text) into the input object.
-func toolInput(args, p string) (jsontext.Value, error) {
+func toolInput(args string, p *wirejson.Path) (jsontext.Value, error) {
 	trimmed := bytes.TrimSpace([]byte(args))
 	if len(trimmed) == 0 {
 		return jsontext.Value("{}"), nil
 	}
 	if trimmed[0] != '{' || rawjson.Valid(trimmed) != nil {
-		return nil, llm.InvalidParam(p, "%s: the arguments must be a JSON object for an Anthropic upstream", p)
+		return nil, llm.InvalidParam(p.String(), "%s: the arguments must be a JSON object for an Anthropic upstream", p.String())
 	}
 	return jsontext.Value(trimmed), nil
 }
@@ -47,7 +47,7 @@ func idChar(c byte) bool {
 
 // resultContent encodes a tool result's content: a string when it is one
 // plain text, else blocks; nil when empty.
-func resultContent(parts []llm.Part, p string, ext bool) (*content, error) {
+func resultContent(parts []llm.Part, p *wirejson.Path, ext bool) (*content, error) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
@@ -56,26 +56,26 @@ func resultContent(parts []llm.Part, p string, ext bool) (*content, error) {
 		if parts[0].Text == "" {
 			return nil, nil
 		}
-		t := parts[0].Text
-		return &content{Text: &t}, nil
+		return &content{Text: &parts[0].Text}, nil // read only, during the encoding
 	}
 	c := &content{IsBlock: true}
+	pc := p.Field("content")
 	for j := range parts {
 		part := &parts[j]
-		pp := wirejson.Index(p+".content", j)
+		pp := pc.Elem(j)
 		switch part.Type {
 		case llm.PartText, llm.PartRefusal:
 			if part.Text != "" {
 				c.Blocks = append(c.Blocks, textBlock(part, ext))
 			}
 		case llm.PartImage, llm.PartFile:
-			b, _, err := encodeMedia(part, pp, ext)
+			b, _, err := encodeMedia(part, &pp, ext)
 			if err != nil {
 				return nil, err
 			}
 			c.Blocks = append(c.Blocks, b)
 		case llm.PartAudio:
-			return nil, llm.InvalidParam(pp, "%s: audio is not supported by Anthropic upstreams", pp)
+			return nil, llm.InvalidParam(pp.String(), "%s: audio is not supported by Anthropic upstreams", pp.String())
 		}
 	}
 	if len(c.Blocks) == 0 {
@@ -85,16 +85,16 @@ func resultContent(parts []llm.Part, p string, ext bool) (*content, error) {
 }
 
 // encodeMedia encodes an image or file part as an image or document block.
-func encodeMedia(part *llm.Part, p string, ext bool) (block, bool, error) {
+func encodeMedia(part *llm.Part, p *wirejson.Path, ext bool) (block, bool, error) {
 	m := part.Media
 	if m == nil {
-		return block{}, false, llm.InvalidParam(p, "%s: media part without content", p)
+		return block{}, false, llm.InvalidParam(p.String(), "%s: media part without content", p.String())
 	}
 	mt, data := m.MIMEType, m.Data
 	if data == "" && strings.HasPrefix(m.URL, "data:") {
 		var ok bool
 		if mt, data, ok = llm.ParseDataURL(m.URL); !ok {
-			return block{}, false, llm.InvalidParam(p, "%s: a data URL must hold base64-encoded data", p)
+			return block{}, false, llm.InvalidParam(p.String(), "%s: a data URL must hold base64-encoded data", p.String())
 		}
 	}
 	image := part.Type == llm.PartImage || strings.HasPrefix(mt, "image/")
@@ -112,20 +112,20 @@ func encodeMedia(part *llm.Part, p string, ext bool) (block, bool, error) {
 		case strings.HasPrefix(mt, "text/"):
 			text, err := base64.StdEncoding.DecodeString(data)
 			if err != nil {
-				return block{}, false, llm.InvalidParam(p, "%s: the file data is not valid base64", p)
+				return block{}, false, llm.InvalidParam(p.String(), "%s: the file data is not valid base64", p.String())
 			}
 			b.Source = &source{Type: "text", MediaType: "text/plain", Data: string(text)}
 		default:
-			return block{}, false, llm.InvalidParam(p, "%s: files of type %q cannot be sent to an Anthropic upstream (PDF, plain text and images can)", p, mt)
+			return block{}, false, llm.InvalidParam(p.String(), "%s: files of type %q cannot be sent to an Anthropic upstream (PDF, plain text and images can)", p.String(), mt)
 		}
 	case strings.HasPrefix(m.URL, "https://") || strings.HasPrefix(m.URL, "http://"):
 		b.Source = &source{Type: "url", URL: m.URL}
 	case m.FileID != "" && ext:
 		b.Source = &source{Type: "file", FileID: m.FileID}
 	case m.FileID != "":
-		return block{}, false, llm.InvalidParam(p, "%s: a file id of another provider cannot be sent to an Anthropic upstream", p)
+		return block{}, false, llm.InvalidParam(p.String(), "%s: a file id of another provider cannot be sent to an Anthropic upstream", p.String())
 	default:
-		return block{}, false, llm.InvalidParam(p, "%s: this media reference cannot be sent to an Anthropic upstream", p)
+		return block{}, false, llm.InvalidParam(p.String(), "%s: this media reference cannot be sent to an Anthropic upstream", p.String())
 	}
 	if ext {
 		b.Unknown = wirejson.Unknown(part.Extensions)

@@ -26,12 +26,12 @@ func encodeTools(req *llm.Request, ext bool) ([]tool, error) {
 	out := make([]tool, 0, len(req.Tools)+1)
 	for i := range req.Tools {
 		t := &req.Tools[i]
-		p := wirejson.Index("tools", i)
+		p := func() string { return wirejson.Index("tools", i) } // for errors only
 		if allowed != nil && !allowed[t.Name] {
 			continue
 		}
 		if t.Name == JSONToolName {
-			return nil, llm.InvalidParam(p+".name", "%s.name: %q is reserved by the gateway", p, JSONToolName)
+			return nil, llm.InvalidParam(p()+".name", "%s.name: %q is reserved by the gateway", p(), JSONToolName)
 		}
 		switch t.Type {
 		case llm.ToolFunction, "":
@@ -46,14 +46,14 @@ func encodeTools(req *llm.Request, ext bool) ([]tool, error) {
 			}
 			out = append(out, wt)
 		case llm.ToolCustom:
-			return nil, llm.InvalidParam(p+".type", "%s.type: custom (free-form) tools cannot be sent to an Anthropic upstream", p)
+			return nil, llm.InvalidParam(p()+".type", "%s.type: custom (free-form) tools cannot be sent to an Anthropic upstream", p())
 		default:
 			if !ext || len(t.Raw) == 0 {
 				continue // another protocol's hosted tool: no equivalent here
 			}
 			var wt tool
 			if err := json.Unmarshal(t.Raw, &wt); err != nil {
-				return nil, llm.InvalidParam(p, "%s: invalid server tool definition", p)
+				return nil, llm.InvalidParam(p(), "%s: invalid server tool definition", p())
 			}
 			out = append(out, wt)
 		}

@@ -44,13 +44,13 @@ func readUsage(v []byte) (llm.Usage, bool) {
 		ok := true
 		switch string(ms[i].Key) {
 		case "input_tokens":
-			ok = optionalInt(val, &u.InputTokens, &in)
+			u.InputTokens, ok = optionalInt(val, &in)
 		case "cache_creation_input_tokens":
-			ok = optionalInt(val, &u.CacheCreationInputTokens, &write)
+			u.CacheCreationInputTokens, ok = optionalInt(val, &write)
 		case "cache_read_input_tokens":
-			ok = optionalInt(val, &u.CacheReadInputTokens, &read)
+			u.CacheReadInputTokens, ok = optionalInt(val, &read)
 		case "output_tokens":
-			ok = optionalInt(val, &u.OutputTokens, &out)
+			u.OutputTokens, ok = optionalInt(val, &out)
 		case "output_tokens_details":
 			u.OutputTokensDetails = nil
 			if string(val) != "null" {
@@ -65,13 +65,11 @@ func readUsage(v []byte) (llm.Usage, bool) {
 	return decodeUsage(llm.Usage{}, &u), true
 }
 
-// optionalInt reads a raw value into a *int member as the decoder does:
-// null leaves it nil, an integer points it at n.
-func optionalInt(v []byte, p **int, n *int) bool {
-	*p = nil
+// optionalInt reads a raw value for a *int member as the decoder does:
+// null is nil, an integer is n holding it.
+func optionalInt(v []byte, n *int) (*int, bool) {
 	if string(v) == "null" {
-		return true
+		return nil, true
 	}
-	*p = n
-	return rawjson.DecodeInt(v, n)
+	return n, rawjson.DecodeInt(v, n)
 }

@@ -77,7 +77,17 @@ func (c content) MarshalJSONTo(enc *jsontext.Encoder) error {
 			}
 			return enc.WriteToken(jsontext.EndArray)
 		}
-		return json.MarshalEncode(enc, c.Blocks)
+		// Element by element: passing the slice would box it in an
+		// interface, an allocation per message.
+		if err := enc.WriteToken(jsontext.BeginArray); err != nil {
+			return err
+		}
+		for i := range c.Blocks {
+			if err := json.MarshalEncode(enc, &c.Blocks[i]); err != nil {
+				return err
+			}
+		}
+		return enc.WriteToken(jsontext.EndArray)
 	case c.Text != nil:
 		return enc.WriteToken(jsontext.String(*c.Text))
 	}

@@ -36,7 +36,7 @@ func (Protocol) PeekRequest(body []byte) (protocol.Peek, error) {
 	hasModel := false
 	for i := range ms {
 		m := &ms[i]
-		key := m.Name()
+		key := m.OneOf("model", "stream", "messages")
 		for k, name := range routed {
 			if key == name {
 				if seen[k] {
@@ -71,7 +71,9 @@ func (Protocol) PeekRequest(body []byte) (protocol.Peek, error) {
 	if !hasModel || p.Model == "" {
 		return p, llm.InvalidParam("model", "model is required")
 	}
-	p.Scan = &scan{body: &body[0], size: len(body), members: append([]rawjson.Member(nil), ms...)}
+	sc := &scan{body: &body[0], size: len(body)}
+	sc.members = append(sc.buf[:0], ms...)
+	p.Scan = sc
 	return p, nil
 }
 
@@ -81,6 +83,7 @@ type scan struct {
 	body    *byte
 	size    int
 	members []rawjson.Member
+	buf     [8]rawjson.Member // members, when they fit: one allocation instead of two
 }
 
 // members scans a request body, turning syntax errors into a 400.
@@ -111,7 +114,8 @@ func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, e
 			return nil, err
 		}
 	}
-	edits := make([]rawjson.Edit, 0, 1+len(rw.Drop)+len(rw.Rename))
+	var eb [4]rawjson.Edit // enough for the usual request
+	edits := eb[:0]
 	if rw.Model != "" {
 		edits = append(edits, rawjson.Edit{Key: rawjson.RawKey(ms, "model"), Value: rawjson.AppendString(nil, rw.Model)})
 	}
@@ -128,15 +132,7 @@ func (Protocol) TapResponse(body []byte) (llm.Usage, bool) {
 	var buf [16]rawjson.Member
 	ms, err := rawjson.Members(body, buf[:0])
 	if err != nil {
-		trimmed := bytes.TrimSpace(body)
-		i := bytes.LastIndexByte(trimmed, '\n')
-		if i < 0 {
-			return llm.Usage{}, false
-		}
-		body = trimmed[i+1:]
-		if ms, err = rawjson.Members(body, buf[:0]); err != nil {
-			return llm.Usage{}, false
-		}
+		return llm.Usage{}, false // not one valid object: the gateway refuses it
 	}
 	var u llm.Usage
 	found := false

@@ -143,11 +143,11 @@ func decodeResponseFormat(rf *responseFormat) (*llm.ResponseFormat, error) {
 func decodeTools(tools []tool, legacy []functionDef) ([]llm.Tool, error) {
 	var out []llm.Tool
 	for i, t := range tools {
-		p := wirejson.Index("tools", i)
+		p := func() string { return wirejson.Index("tools", i) } // for errors only
 		switch t.Type {
 		case "function", "":
 			if t.Function == nil || t.Function.Name == "" {
-				return nil, llm.InvalidParam(p+".function.name", "%s.function.name: required", p)
+				return nil, llm.InvalidParam(p()+".function.name", "%s.function.name: required", p())
 			}
 			out = append(out, llm.Tool{Type: llm.ToolFunction, Name: t.Function.Name,
 				Description: t.Function.Description, Parameters: []byte(t.Function.Parameters),
@@ -158,12 +158,12 @@ func decodeTools(tools []tool, legacy []functionDef) ([]llm.Tool, error) {
 				Description string `json:"description"`
 			}
 			if err := wirejson.Unmarshal(t.Custom, &name); err != nil || name.Name == "" {
-				return nil, llm.InvalidParam(p+".custom.name", "%s.custom.name: required", p)
+				return nil, llm.InvalidParam(p()+".custom.name", "%s.custom.name: required", p())
 			}
 			out = append(out, llm.Tool{Type: llm.ToolCustom, Name: name.Name, Description: name.Description,
 				Raw: []byte(t.Custom)})
 		default:
-			return nil, llm.InvalidParam(p+".type", "%s.type: unsupported tool type %q", p, t.Type)
+			return nil, llm.InvalidParam(p()+".type", "%s.type: unsupported tool type %q", p(), t.Type)
 		}
 	}
 	for i, f := range legacy {
@@ -211,27 +211,44 @@ func decodeMessages(wms []message) ([]llm.Message, error) {
 	msgs := make([]llm.Message, 0, len(wms))
 	calls := map[string]string{} // tool call id → name, for tool results
 	var legacy []string          // ids of legacy function calls, in order
+	nText := 0                   // messages whose content is a string: their parts share one array
+	for i := range wms {
+		if c := &wms[i].Content; !c.IsParts && c.Text != nil && *c.Text != "" {
+			nText++
+		}
+	}
+	texts := make([]llm.Part, nText)
+	slot := func(c *content) []llm.Part {
+		if c.IsParts || c.Text == nil || *c.Text == "" || len(texts) == 0 {
+			return nil
+		}
+		s := texts[:1:1]
+		texts = texts[1:]
+		return s
+	}
+	root := wirejson.Root("messages")
 	for i := range wms {
 		wm := &wms[i]
-		p := wirejson.Index("messages", i)
+		p := root.Elem(i)
+		pc := p.Field("content")
 		m := llm.Message{Name: wm.Name, Extensions: wirejson.Extensions(wm.Unknown)}
 		var err error
 		switch wm.Role {
 		case "system", "developer", "user":
 			m.Role = llm.Role(wm.Role)
-			if m.Parts, err = decodeContent(&wm.Content, p+".content", m.Role == llm.RoleUser); err != nil {
+			if m.Parts, err = decodeContentInto(&wm.Content, &pc, m.Role == llm.RoleUser, slot(&wm.Content)); err != nil {
 				return nil, err
 			}
 		case "assistant":
 			m.Role = llm.RoleAssistant
-			if m.Parts, err = decodeAssistant(wm, p, calls, &legacy); err != nil {
+			if m.Parts, err = decodeAssistant(wm, &p, calls, &legacy); err != nil {
 				return nil, err
 			}
 		case "tool":
 			if wm.ToolCallID == "" {
-				return nil, llm.InvalidParam(p+".tool_call_id", "%s.tool_call_id: required for role tool", p)
+				return nil, llm.InvalidParam(p.String()+".tool_call_id", "%s.tool_call_id: required for role tool", p.String())
 			}
-			res, err := decodeContent(&wm.Content, p+".content", true)
+			res, err := decodeContent(&wm.Content, &pc, true)
 			if err != nil {
 				return nil, err
 			}
@@ -240,7 +257,7 @@ func decodeMessages(wms []message) ([]llm.Message, error) {
 				CallID: wm.ToolCallID, Name: calls[wm.ToolCallID], Content: res}}}
 		case "function":
 			// Legacy function result: match the oldest open call of that name.
-			res, err := decodeContent(&wm.Content, p+".content", false)
+			res, err := decodeContent(&wm.Content, &pc, false)
 			if err != nil {
 				return nil, err
 			}
@@ -256,16 +273,16 @@ func decodeMessages(wms []message) ([]llm.Message, error) {
 			m.Parts = []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{
 				CallID: id, Name: wm.Name, Content: res}}}
 		case "":
-			return nil, llm.InvalidParam(p+".role", "%s.role: required", p)
+			return nil, llm.InvalidParam(p.String()+".role", "%s.role: required", p.String())
 		default:
-			return nil, llm.InvalidParam(p+".role", "%s.role: must be system, developer, user, assistant or tool, got %q", p, wm.Role)
+			return nil, llm.InvalidParam(p.String()+".role", "%s.role: must be system, developer, user, assistant or tool, got %q", p.String(), wm.Role)
 		}
 		msgs = append(msgs, m)
 	}
 	return msgs, nil
 }
 
-func decodeAssistant(wm *message, p string, calls map[string]string, legacy *[]string) ([]llm.Part, error) {
+func decodeAssistant(wm *message, p *wirejson.Path, calls map[string]string, legacy *[]string) ([]llm.Part, error) {
 	var parts []llm.Part
 	reasoning := wm.ReasoningContent
 	if reasoning == nil {
@@ -274,7 +291,8 @@ func decodeAssistant(wm *message, p string, calls map[string]string, legacy *[]s
 	if reasoning != nil && *reasoning != "" {
 		parts = append(parts, llm.Part{Type: llm.PartReasoning, Reasoning: &llm.Reasoning{Text: *reasoning, Origin: ID}})
 	}
-	content, err := decodeContent(&wm.Content, p+".content", false)
+	cp := p.Field("content")
+	content, err := decodeContent(&wm.Content, &cp, false)
 	if err != nil {
 		return nil, err
 	}
@@ -282,8 +300,9 @@ func decodeAssistant(wm *message, p string, calls map[string]string, legacy *[]s
 	if wm.Refusal != nil && *wm.Refusal != "" {
 		parts = append(parts, llm.Part{Type: llm.PartRefusal, Text: *wm.Refusal})
 	}
+	tcs := p.Field("tool_calls")
 	for j, tc := range wm.ToolCalls {
-		tp := wirejson.Index(p+".tool_calls", j)
+		tp := tcs.Elem(j)
 		call := &llm.ToolCall{ID: tc.ID, Type: llm.CallFunction}
 		switch {
 		case tc.Function != nil:
@@ -291,20 +310,20 @@ func decodeAssistant(wm *message, p string, calls map[string]string, legacy *[]s
 		case tc.Custom != nil:
 			call.Type, call.Name, call.Arguments = llm.CallCustom, tc.Custom.Name, tc.Custom.Input
 		default:
-			return nil, llm.InvalidParam(tp+".function", "%s.function: required", tp)
+			return nil, llm.InvalidParam(tp.String()+".function", "%s.function: required", tp.String())
 		}
 		if call.ID == "" {
-			return nil, llm.InvalidParam(tp+".id", "%s.id: required", tp)
+			return nil, llm.InvalidParam(tp.String()+".id", "%s.id: required", tp.String())
 		}
 		if call.Name == "" {
-			return nil, llm.InvalidParam(tp+".function.name", "%s.function.name: required", tp)
+			return nil, llm.InvalidParam(tp.String()+".function.name", "%s.function.name: required", tp.String())
 		}
 		calls[call.ID] = call.Name
 		parts = append(parts, llm.Part{Type: llm.PartToolCall, ToolCall: call})
 	}
 	if fc := wm.FunctionCall; fc != nil && len(wm.ToolCalls) == 0 {
 		if fc.Name == "" {
-			return nil, llm.InvalidParam(p+".function_call.name", "%s.function_call.name: required", p)
+			return nil, llm.InvalidParam(p.String()+".function_call.name", "%s.function_call.name: required", p.String())
 		}
 		id := "call_legacy_" + strconv.Itoa(len(calls))
 		calls[id] = fc.Name
@@ -317,23 +336,33 @@ func decodeAssistant(wm *message, p string, calls map[string]string, legacy *[]s
 
 // decodeContent turns message content into parts. Media parts are allowed
 // only where the API allows them (user and tool messages).
-func decodeContent(c *content, p string, media bool) ([]llm.Part, error) {
+func decodeContent(c *content, p *wirejson.Path, media bool) ([]llm.Part, error) {
+	return decodeContentInto(c, p, media, nil)
+}
+
+// decodeContentInto is decodeContent that puts the part of a plain string
+// content in slot, when it has one (len 1), instead of allocating.
+func decodeContentInto(c *content, p *wirejson.Path, media bool, slot []llm.Part) ([]llm.Part, error) {
 	if !c.IsParts {
 		if c.Text == nil || *c.Text == "" {
 			return nil, nil
 		}
-		return []llm.Part{llm.TextPart(*c.Text)}, nil
+		if len(slot) != 1 {
+			slot = make([]llm.Part, 1)
+		}
+		slot[0] = llm.TextPart(*c.Text)
+		return slot[:1:1], nil
 	}
 	parts := make([]llm.Part, 0, len(c.Parts))
 	for j := range c.Parts {
 		cp := &c.Parts[j]
-		pp := wirejson.Index(p, j)
-		part, err := decodePart(cp, pp)
+		pp := p.Elem(j)
+		part, err := decodePart(cp, &pp)
 		if err != nil {
 			return nil, err
 		}
 		if !media && part.Media != nil {
-			return nil, llm.InvalidParam(pp+".type", "%s.type: %s parts are only allowed in user messages", pp, cp.Type)
+			return nil, llm.InvalidParam(pp.String()+".type", "%s.type: %s parts are only allowed in user messages", pp.String(), cp.Type)
 		}
 		if part.Media == nil && part.Text == "" && len(part.Extensions) == 0 {
 			continue // an empty text or refusal part says nothing, like empty string content
@@ -343,48 +372,48 @@ func decodeContent(c *content, p string, media bool) ([]llm.Part, error) {
 	return parts, nil
 }
 
-func decodePart(cp *contentPart, p string) (llm.Part, error) {
+func decodePart(cp *contentPart, p *wirejson.Path) (llm.Part, error) {
 	ext := wirejson.Extensions(cp.Unknown)
 	switch cp.Type {
 	case "text":
 		if cp.Text == nil {
-			return llm.Part{}, llm.InvalidParam(p+".text", "%s.text: required for a text part", p)
+			return llm.Part{}, llm.InvalidParam(p.String()+".text", "%s.text: required for a text part", p.String())
 		}
 		return llm.Part{Type: llm.PartText, Text: *cp.Text, Extensions: ext}, nil
 	case "refusal":
 		if cp.Refusal == nil {
-			return llm.Part{}, llm.InvalidParam(p+".refusal", "%s.refusal: required for a refusal part", p)
+			return llm.Part{}, llm.InvalidParam(p.String()+".refusal", "%s.refusal: required for a refusal part", p.String())
 		}
 		return llm.Part{Type: llm.PartRefusal, Text: *cp.Refusal}, nil
 	case "image_url":
 		if cp.ImageURL == nil || cp.ImageURL.URL == "" {
-			return llm.Part{}, llm.InvalidParam(p+".image_url.url", "%s.image_url.url: required for an image part", p)
+			return llm.Part{}, llm.InvalidParam(p.String()+".image_url.url", "%s.image_url.url: required for an image part", p.String())
 		}
 		m := &llm.Media{Detail: cp.ImageURL.Detail}
 		if mt, data, ok := llm.ParseDataURL(cp.ImageURL.URL); ok && data != "" {
 			m.MIMEType, m.Data = mt, data
 		} else if strings.HasPrefix(cp.ImageURL.URL, "data:") {
-			return llm.Part{}, llm.InvalidParam(p+".image_url.url", "%s.image_url.url: a data URL must hold base64-encoded data", p)
+			return llm.Part{}, llm.InvalidParam(p.String()+".image_url.url", "%s.image_url.url: a data URL must hold base64-encoded data", p.String())
 		} else {
 			m.URL = cp.ImageURL.URL
 		}
 		return llm.Part{Type: llm.PartImage, Media: m, Extensions: ext}, nil
 	case "input_audio":
 		if cp.InputAudio == nil || cp.InputAudio.Data == "" {
-			return llm.Part{}, llm.InvalidParam(p+".input_audio.data", "%s.input_audio.data: required for an audio part", p)
+			return llm.Part{}, llm.InvalidParam(p.String()+".input_audio.data", "%s.input_audio.data: required for an audio part", p.String())
 		}
 		return llm.Part{Type: llm.PartAudio, Media: &llm.Media{
 			Data: cp.InputAudio.Data, MIMEType: audioMIME(cp.InputAudio.Format)}, Extensions: ext}, nil
 	case "file":
 		f := cp.File
 		if f == nil || (f.FileData == "" && f.FileID == "") {
-			return llm.Part{}, llm.InvalidParam(p+".file", "%s.file: file_data or file_id is required", p)
+			return llm.Part{}, llm.InvalidParam(p.String()+".file", "%s.file: file_data or file_id is required", p.String())
 		}
 		m := &llm.Media{FileID: f.FileID, Filename: f.Filename}
 		if f.FileData != "" {
 			if mt, data, ok := llm.ParseDataURL(f.FileData); ok {
 				if data == "" {
-					return llm.Part{}, llm.InvalidParam(p+".file.file_data", "%s.file.file_data: the data URL holds no data", p)
+					return llm.Part{}, llm.InvalidParam(p.String()+".file.file_data", "%s.file.file_data: the data URL holds no data", p.String())
 				}
 				m.MIMEType, m.Data = mt, data
 			} else {
@@ -394,9 +423,9 @@ func decodePart(cp *contentPart, p string) (llm.Part, error) {
 		}
 		return llm.Part{Type: llm.PartFile, Media: m, Extensions: ext}, nil
 	case "":
-		return llm.Part{}, llm.InvalidParam(p+".type", "%s.type: required", p)
+		return llm.Part{}, llm.InvalidParam(p.String()+".type", "%s.type: required", p.String())
 	}
-	return llm.Part{}, llm.InvalidParam(p+".type", "%s.type: unsupported content part type %q", p, cp.Type)
+	return llm.Part{}, llm.InvalidParam(p.String()+".type", "%s.type: unsupported content part type %q", p.String(), cp.Type)
 }
 
 func audioMIME(format string) string {

@@ -35,7 +35,7 @@ func (Protocol) PeekRequest(body []byte) (protocol.Peek, error) {
 	hasModel, hasMessages := false, false
 	for i := range ms {
 		m := &ms[i]
-		key := m.Name()
+		key := m.OneOf("model", "stream", "stream_options", "messages")
 		for k, name := range routed {
 			if key == name {
 				if seen[k] {
@@ -89,7 +89,9 @@ func (Protocol) PeekRequest(body []byte) (protocol.Peek, error) {
 	if !hasMessages {
 		return p, llm.InvalidParam("messages", "messages: at least one message is required")
 	}
-	p.Scan = &scan{body: &body[0], size: len(body), members: append([]rawjson.Member(nil), ms...)}
+	sc := &scan{body: &body[0], size: len(body)}
+	sc.members = append(sc.buf[:0], ms...)
+	p.Scan = sc
 	return p, nil
 }
 
@@ -99,6 +101,7 @@ type scan struct {
 	body    *byte
 	size    int
 	members []rawjson.Member
+	buf     [8]rawjson.Member // members, when they fit: one allocation instead of two
 }
 
 // members scans a request body, turning syntax errors into a 400.
@@ -129,7 +132,8 @@ func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, e
 			return nil, err
 		}
 	}
-	edits := make([]rawjson.Edit, 0, 2+len(rw.Drop)+len(rw.Rename))
+	var eb [4]rawjson.Edit // enough for the usual request
+	edits := eb[:0]
 	if rw.Model != "" {
 		edits = append(edits, rawjson.Edit{Key: rawjson.RawKey(ms, "model"), Value: rawjson.AppendString(nil, rw.Model)})
 	}

@@ -66,7 +66,9 @@ func decodeAnswer(wm *message) ([]llm.Part, error) {
 	if reasoning != nil && *reasoning != "" {
 		parts = append(parts, llm.Part{Type: llm.PartReasoning, Reasoning: &llm.Reasoning{Text: *reasoning, Origin: ID}})
 	}
-	c, err := decodeContent(&wm.Content, "message.content", false)
+	mp := wirejson.Root("message")
+	mc := mp.Field("content")
+	c, err := decodeContent(&wm.Content, &mc, false)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/go-json-experiment/json"
 
 	"github.com/llmux/llmux/internal/rawjson"
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -93,6 +94,7 @@ func BenchmarkTapResponse(b *testing.B) {
 	}{{"reflect", tapReflect}, {"fast", Protocol{}.TapResponse}} {
 		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()
+			defer testkit.ReportCPU(b)()
 			for b.Loop() {
 				if _, ok := bm.tap(benchResponse); !ok {
 					b.Fatal("no usage")
