@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/llmux/llmux/internal/keys"
@@ -188,28 +189,68 @@ func resetValue(d time.Duration) string {
 const maxCapture = 64 << 10
 
 // capture keeps the start of a stream's delivered output: raw frames on the
-// passthrough path, text on the translated path.
+// passthrough path, text on the translated path. It fills pooled 4 KB
+// blocks, so that it neither copies on growth nor holds more than what was
+// delivered; release returns them.
 type capture struct {
-	buf       []byte
+	blocks    []*[]byte
+	kept      int  // bytes kept, at most maxCapture
 	total     int  // bytes offered, kept or not
-	frames    bool // buf holds raw frames of the client's protocol
+	frames    bool // the blocks hold raw frames of the client's protocol
 	truncated bool
 }
 
-func (c *capture) add(b []byte) {
+const captureBlock = 4 << 10
+
+var capturePool = sync.Pool{New: func() any { b := make([]byte, 0, captureBlock); return &b }}
+
+func (c *capture) add(b []byte) { captureAdd(c, b) }
+
+func captureAdd[T string | []byte](c *capture, b T) {
 	c.total += len(b)
-	if room := maxCapture - len(c.buf); room > 0 {
-		c.buf = append(c.buf, b[:min(room, len(b))]...)
+	for len(b) > 0 && c.kept < maxCapture {
+		var blk *[]byte
+		if n := len(c.blocks); n > 0 && len(*c.blocks[n-1]) < captureBlock {
+			blk = c.blocks[n-1]
+		} else {
+			blk = capturePool.Get().(*[]byte)
+			*blk = (*blk)[:0]
+			c.blocks = append(c.blocks, blk)
+		}
+		n := min(captureBlock-len(*blk), len(b), maxCapture-c.kept)
+		*blk = append(*blk, b[:n]...)
+		b = b[n:]
+		c.kept += n
 	}
-	c.truncated = c.total > len(c.buf)
+	c.truncated = c.total > c.kept
 }
 
-func (c *capture) addString(s string) {
-	c.total += len(s)
-	if room := maxCapture - len(c.buf); room > 0 {
-		c.buf = append(c.buf, s[:min(room, len(s))]...)
+// addEvent keeps what an event adds to the answer's text.
+func (c *capture) addEvent(ev *llm.Event) {
+	switch ev.Type {
+	case llm.EventText, llm.EventRefusal, llm.EventReasoning, llm.EventToolArgs:
+		captureAdd(c, ev.Text)
+	case llm.EventToolCall:
+		captureAdd(c, ev.Name)
+		captureAdd(c, ev.Text)
 	}
-	c.truncated = c.total > len(c.buf)
+}
+
+// bytes returns what was kept, in one slice.
+func (c *capture) bytes() []byte {
+	out := make([]byte, 0, c.kept)
+	for _, b := range c.blocks {
+		out = append(out, *b...)
+	}
+	return out
+}
+
+// release returns the blocks to the pool.
+func (c *capture) release() {
+	for _, b := range c.blocks {
+		capturePool.Put(b)
+	}
+	c.blocks, c.kept = nil, 0
 }
 
 // text returns the delivered text: the frames decoded by the client
@@ -217,13 +258,13 @@ func (c *capture) addString(s string) {
 func (s *Server) capturedText(rc *reqCtx) string {
 	c := &rc.capture
 	if !c.frames {
-		return string(c.buf)
+		return string(c.bytes())
 	}
 	eg, ok := s.reg.Egress(rc.ing.ID())
 	if !ok {
 		return ""
 	}
-	st := eg.NewStreamDecoder(io.NopCloser(bytes.NewReader(c.buf)))
+	st := eg.NewStreamDecoder(io.NopCloser(bytes.NewReader(c.bytes())))
 	defer st.Close()
 	var b []byte
 	for {
@@ -271,6 +312,7 @@ func responseText(resp *llm.Response) string {
 // the tokens are counted with the tokenizer and marked estimated; with
 // content logging on, prompt and completion are kept.
 func (s *Server) account(rc *reqCtx, c *chatCall) {
+	defer rc.capture.release()
 	delivered := rc.ttft > 0 || rc.capture.total > 0 || rc.completion != ""
 	needEstimate := !rc.hasUsage && delivered
 	if !needEstimate && !rc.st.logContent {
@@ -286,8 +328,8 @@ func (s *Server) account(rc *reqCtx, c *chatCall) {
 			in = tokens.Request(req)
 		}
 		out := tokens.Text(text)
-		if rc.capture.truncated && len(rc.capture.buf) > 0 {
-			out = int(int64(out) * int64(rc.capture.total) / int64(len(rc.capture.buf)))
+		if rc.capture.truncated && rc.capture.kept > 0 {
+			out = int(int64(out) * int64(rc.capture.total) / int64(rc.capture.kept))
 		}
 		rc.usage, rc.hasUsage = llm.Usage{InputTokens: in, OutputTokens: out, Estimated: true}, true
 	}

@@ -64,13 +64,7 @@ func (s *Server) translate(w *responseWriter, r *http.Request, rc *reqCtx, ing p
 			if rc.ttft == 0 && ev.Type != llm.EventToolArgs {
 				rc.ttft = time.Since(rc.start)
 			}
-			if len(rc.capture.buf) < maxCapture {
-				rc.capture.buf = appendEventText(rc.capture.buf, &ev)
-				rc.capture.total = len(rc.capture.buf)
-			} else {
-				rc.capture.total += len(ev.Text)
-				rc.capture.truncated = true
-			}
+			rc.capture.addEvent(&ev)
 		}
 		if err := enc.Encode(ev); err != nil {
 			return true, clientGone(r, err)
