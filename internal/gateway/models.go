@@ -77,6 +77,7 @@ func (s *Server) listModels(ml protocol.ModelListIngress) handler {
 				models = append(models, llm.Model{ID: id + "/" + m.ID, OwnedBy: id, Created: m.Created})
 			}
 		}
+		models = allowedModels(rc, models)
 		var buf bytes.Buffer
 		if err := ml.EncodeModels(&buf, models); err != nil {
 			return &llm.Error{Kind: llm.KindInternal, Message: "encoding the model list failed", Cause: err}
@@ -129,4 +130,27 @@ func (c *modelCache) get(ctx context.Context, s *Server, id string, lister provi
 	}
 	e.models, e.expires = models, time.Now().Add(modelListTTL)
 	return models
+}
+
+// allowedModels keeps the models a key with an allow-list may use: those it
+// names, and the aliases that lead to a candidate it may use.
+func allowedModels(rc *reqCtx, models []llm.Model) []llm.Model {
+	p := rc.principal
+	if p == nil || !p.Restricted() {
+		return models
+	}
+	kept := models[:0]
+	for _, m := range models {
+		if !p.Allows(m.ID) {
+			cands, err := rc.st.router.Resolve(m.ID)
+			if err != nil {
+				continue
+			}
+			if cands, _ = allowed(p, m.ID, cands); len(cands) == 0 {
+				continue
+			}
+		}
+		kept = append(kept, m)
+	}
+	return kept
 }

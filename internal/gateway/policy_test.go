@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -182,6 +183,18 @@ func TestModelAllowList(t *testing.T) {
 	}
 	if e.up.count() != 1 {
 		t.Errorf("the upstream got %d requests, want only the allowed one", e.up.count())
+	}
+	// The model list shows what the key may use, and nothing else.
+	page, err := client(e.ts, raw).Models.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range page.Data {
+		ids = append(ids, m.ID)
+	}
+	if len(ids) == 0 || slices.ContainsFunc(ids, func(id string) bool { return strings.HasPrefix(id, "mock/") }) {
+		t.Errorf("models listed for a key allowed openai/gpt-4o*: %v", ids)
 	}
 }
 
