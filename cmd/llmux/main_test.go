@@ -142,8 +142,107 @@ func TestZeroConfigServe(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
 	}
-	if _, err := os.Stat("llmux.db"); err == nil {
-		t.Log("note: llmux.db created")
+	if _, err := os.Stat("llmux.db"); err != nil {
+		t.Errorf("zero-config start made no ./llmux.db: %v", err)
+	}
+	// The admin key: written once, where the banner says, and it opens the
+	// admin API of the next start (whose banner does not make a new one).
+	key, err := os.ReadFile("llmux-admin.key")
+	if err != nil || !strings.Contains(text, "admin key:     generated now and written to llmux-admin.key") {
+		t.Fatalf("admin key file: %v; banner:\n%s", err, text)
+	}
+	if fi, _ := os.Stat("llmux-admin.key"); fi.Mode().Perm() != 0o600 {
+		t.Errorf("llmux-admin.key has mode %v", fi.Mode().Perm())
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"keys", "create", "--name", "first", "--json"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("keys create: %d %s", code, stderr.String())
+	}
+	pr, pw = io.Pipe()
+	ctx, stop = context.WithCancel(context.Background())
+	go func() { done <- serve(ctx, nil, pw); pw.Close() }()
+	sc = bufio.NewScanner(pr)
+	banner = banner[:0]
+	for sc.Scan() {
+		banner = append(banner, sc.Text())
+		if strings.Contains(sc.Text(), "/admin/api/keys") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	text = strings.Join(banner, "\n")
+	if !strings.Contains(text, "in llmux-admin.key (generated at the first start)") || !strings.Contains(text, "virtual keys") {
+		t.Errorf("second banner:\n%s", text)
+	}
+	base := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(text)[1]
+	req, _ := http.NewRequest(http.MethodGet, base+"/admin/api/keys", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(key)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"name":"first"`) {
+		t.Errorf("admin API with the generated key: %d %s", resp.StatusCode, body)
+	}
+	// With a key issued, a keyless client is refused even on loopback.
+	resp, err = http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(data[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("keyless request once a key exists: %d", resp.StatusCode)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
+
+// TestKeysCommand: keys are issued, listed and revoked in the database
+// directly, and bad flags are refused naming the flag.
+func TestKeysCommand(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("LLMUX_CONFIG", "")
+	keys := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"keys"}, args...), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	code, out, errOut := keys("create", "--name", "ci", "--models", "openai/*, claude/*", "--rpm", "60",
+		"--budget-usd", "5", "--budget-period", "daily", "--expires", "2099-01-01")
+	if code != 0 || !strings.HasPrefix(out, "sk-llmux-") || !strings.Contains(errOut, "shown only now") {
+		t.Fatalf("create: %d %q %q", code, out, errOut)
+	}
+	code, out, _ = keys("list")
+	if code != 0 || !strings.Contains(out, "ci") || !strings.Contains(out, "openai/*,claude/*") || !strings.Contains(out, "$5/daily") ||
+		strings.Contains(out, "sk-llmux-") && !strings.Contains(out, "…") {
+		t.Fatalf("list: %d %s", code, out)
+	}
+	id := regexp.MustCompile(`key_\w+`).FindString(out)
+	if code, out, _ = keys("revoke", id); code != 0 || !strings.Contains(out, "revoked "+id) {
+		t.Fatalf("revoke: %d %s", code, out)
+	}
+	if _, out, _ = keys("list", "--all"); !strings.Contains(out, "revoked") {
+		t.Errorf("list --all: %s", out)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"create", "--name", "x", "--rpm", "-1"}, "--rpm: must not be negative"},
+		{[]string{"create", "--name", "x", "--models", "gpt-[4"}, "--models: pattern 1"},
+		{[]string{"create", "--name", "x", "--budget-usd", "3"}, "--budget-period: is required"},
+		{[]string{"create", "--name", "x", "--expires", "soon"}, "--expires:"},
+		{[]string{"create", "--name", "x", "--expires", "2001-01-01"}, "in the past"},
+		{[]string{"create", "--name", "x", "--team", "nobody"}, "--team: no team"},
+		{[]string{"create"}, "--name: is required"},
+	} {
+		if code, _, errOut := keys(tt.args...); code != 1 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: %d %q, want %q", tt.args, code, errOut, tt.want)
+		}
 	}
 }
 
