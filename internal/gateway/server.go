@@ -194,6 +194,9 @@ func (s *Server) ReloadFile() error {
 		return err
 	}
 	cfg.Listen = cur.Listen
+	if cfg.Database != cur.Database || cfg.Redis != cur.Redis {
+		s.log.Warn("database and redis changes apply at the next restart; the running instance keeps its connections")
+	}
 	if err := CheckListen(cfg, cfg.Listen, s.keys.HasVirtual()); err != nil {
 		return err
 	}
