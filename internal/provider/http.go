@@ -208,7 +208,10 @@ func newTransport(connect time.Duration) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   connect,
 		ExpectContinueTimeout: time.Second,
-		ReadBufferSize:        4 << 10,
+		// Streams read through the SSE reader's own buffer, and bodies larger
+		// than this go straight into the caller's buffer: 1 KB here saves 3 KB
+		// per held stream without more reads.
+		ReadBufferSize:        1 << 10,
 		WriteBufferSize:       4 << 10,
 	}
 }
