@@ -211,8 +211,8 @@ func newTransport(connect time.Duration) *http.Transport {
 		// Streams read through the SSE reader's own buffer, and bodies larger
 		// than this go straight into the caller's buffer: 1 KB here saves 3 KB
 		// per held stream without more reads.
-		ReadBufferSize:        1 << 10,
-		WriteBufferSize:       4 << 10,
+		ReadBufferSize:  1 << 10,
+		WriteBufferSize: 4 << 10,
 	}
 }
 
