@@ -200,9 +200,17 @@ type capture struct {
 	truncated bool
 }
 
-const captureBlock = 4 << 10
+// A stream's first block is small, since a slow stream holds it for long;
+// the next ones are larger.
+const (
+	captureFirst = 1 << 10
+	captureBlock = 4 << 10
+)
 
-var capturePool = sync.Pool{New: func() any { b := make([]byte, 0, captureBlock); return &b }}
+var (
+	captureFirstPool = sync.Pool{New: func() any { b := make([]byte, 0, captureFirst); return &b }}
+	capturePool      = sync.Pool{New: func() any { b := make([]byte, 0, captureBlock); return &b }}
+)
 
 func (c *capture) add(b []byte) { captureAdd(c, b) }
 
@@ -210,14 +218,18 @@ func captureAdd[T string | []byte](c *capture, b T) {
 	c.total += len(b)
 	for len(b) > 0 && c.kept < maxCapture {
 		var blk *[]byte
-		if n := len(c.blocks); n > 0 && len(*c.blocks[n-1]) < captureBlock {
+		if n := len(c.blocks); n > 0 && len(*c.blocks[n-1]) < cap(*c.blocks[n-1]) {
 			blk = c.blocks[n-1]
 		} else {
-			blk = capturePool.Get().(*[]byte)
+			pool := &capturePool
+			if n == 0 {
+				pool = &captureFirstPool
+			}
+			blk = pool.Get().(*[]byte)
 			*blk = (*blk)[:0]
 			c.blocks = append(c.blocks, blk)
 		}
-		n := min(captureBlock-len(*blk), len(b), maxCapture-c.kept)
+		n := min(cap(*blk)-len(*blk), len(b), maxCapture-c.kept)
 		*blk = append(*blk, b[:n]...)
 		b = b[n:]
 		c.kept += n
@@ -247,8 +259,12 @@ func (c *capture) bytes() []byte {
 
 // release returns the blocks to the pool.
 func (c *capture) release() {
-	for _, b := range c.blocks {
-		capturePool.Put(b)
+	for i, b := range c.blocks {
+		if i == 0 {
+			captureFirstPool.Put(b)
+		} else {
+			capturePool.Put(b)
+		}
 	}
 	c.blocks, c.kept = nil, 0
 }
