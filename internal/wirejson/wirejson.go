@@ -188,3 +188,22 @@ func Compact(v []byte) []byte {
 	}
 	return val
 }
+
+// ReadString reads the string the decoder is at; another kind of value is
+// an invalid-request error (AsInvalid completes the path).
+func ReadString(dec *jsontext.Decoder) (string, error) {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return "", err
+	}
+	if k := tok.Kind(); k != '"' {
+		return "", &llm.Error{Kind: llm.KindInvalidRequest, Message: "expected a string, got " + kindName(k)}
+	}
+	return tok.String(), nil
+}
+
+// TypeError reports a value of the wrong JSON type at the decoder's
+// position, for hand-written union decoders; AsInvalid completes the path.
+func TypeError(want string, dec *jsontext.Decoder) error {
+	return &llm.Error{Kind: llm.KindInvalidRequest, Message: "expected " + want + ", got " + kindName(dec.PeekKind())}
+}

@@ -4,7 +4,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/llmux/llmux/llm"
+	"github.com/llmux/llmux/internal/wirejson"
 )
 
 // Wire structs of the Messages API. Optional fields are pointers or carry
@@ -58,14 +58,14 @@ func (c *content) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*c = content{}
 		return err
 	case '"':
-		s, err := readString(dec)
+		s, err := wirejson.ReadString(dec)
 		*c = content{Text: &s}
 		return err
 	case '[':
 		*c = content{IsBlock: true}
 		return json.UnmarshalDecode(dec, &c.Blocks)
 	}
-	return typeError("a string or an array of content blocks", dec)
+	return wirejson.TypeError("a string or an array of content blocks", dec)
 }
 
 func (c content) MarshalJSONTo(enc *jsontext.Encoder) error {
@@ -136,7 +136,7 @@ type source struct {
 
 func (s *source) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	if dec.PeekKind() == '"' {
-		str, err := readString(dec)
+		str, err := wirejson.ReadString(dec)
 		*s = source{Name: &str}
 		return err
 	}
@@ -282,34 +282,4 @@ type modelInfo struct {
 	ID          string `json:"id"`
 	DisplayName string `json:"display_name"`
 	CreatedAt   string `json:"created_at"`
-}
-
-// readString reads the string the decoder is at.
-func readString(dec *jsontext.Decoder) (string, error) {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return "", err
-	}
-	return tok.String(), nil
-}
-
-// typeError reports a value of the wrong JSON type at the decoder's
-// position; wirejson completes the path.
-func typeError(want string, dec *jsontext.Decoder) error {
-	got := "something else"
-	switch dec.PeekKind() {
-	case '"':
-		got = "a string"
-	case '0':
-		got = "a number"
-	case 't', 'f':
-		got = "a boolean"
-	case 'n':
-		got = "null"
-	case '{':
-		got = "an object"
-	case '[':
-		got = "an array"
-	}
-	return &llm.Error{Kind: llm.KindInvalidRequest, Message: "expected " + want + ", got " + got}
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/llmux/llmux/internal/rawjson"
+	"github.com/llmux/llmux/internal/wirejson"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -52,7 +53,7 @@ type instruction content
 
 func (c *instruction) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	if dec.PeekKind() == '"' {
-		s, err := readString(dec)
+		s, err := wirejson.ReadString(dec)
 		*c = instruction{Parts: []part{{Text: someText(s)}}}
 		return err
 	}
@@ -254,18 +255,6 @@ type modelInfo struct {
 // samples use) decodes like camelCase.
 var decodeOptions = json.MatchCaseInsensitiveNames(true)
 
-// readString reads the string the decoder is at.
-func readString(dec *jsontext.Decoder) (string, error) {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return "", err
-	}
-	if tok.Kind() != '"' {
-		return "", &llm.Error{Kind: llm.KindInvalidRequest, Message: "expected a string"}
-	}
-	return tok.String(), nil
-}
-
 // optText is a part's text: set (possibly empty, as Gemini sends a part
 // that only carries a thoughtSignature) or absent. A value type rather than
 // a *string, so that decoding a text delta allocates only the string.
@@ -288,7 +277,7 @@ func (t *optText) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*t = optText{}
 		return err
 	}
-	s, err := readString(dec)
+	s, err := wirejson.ReadString(dec)
 	*t = optText{S: s, Set: err == nil}
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/llmux/llmux/internal/wirejson"
 	"github.com/llmux/llmux/llm"
 )
 
@@ -93,7 +94,7 @@ func (a *arguments) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*a = nil
 		return err
 	case '"':
-		s, err := readString(dec)
+		s, err := wirejson.ReadString(dec)
 		if err != nil {
 			return err
 		}
@@ -108,7 +109,7 @@ func (a *arguments) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*a = arguments(v)
 		return nil
 	}
-	return typeError("an object", dec)
+	return wirejson.TypeError("an object", dec)
 }
 
 func (a arguments) MarshalJSONTo(enc *jsontext.Encoder) error {
@@ -167,7 +168,7 @@ type intOpt int64
 
 func (n *intOpt) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	if dec.PeekKind() != '0' {
-		return typeError("an integer", dec)
+		return wirejson.TypeError("an integer", dec)
 	}
 	tok, err := dec.ReadToken()
 	if err != nil {
@@ -193,7 +194,7 @@ type stopList []string
 func (s *stopList) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	switch dec.PeekKind() {
 	case '"':
-		str, err := readString(dec)
+		str, err := wirejson.ReadString(dec)
 		*s = stopList{str}
 		return err
 	case 'n':
@@ -208,7 +209,7 @@ func (s *stopList) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*s = l
 		return nil
 	}
-	return typeError("an array of strings", dec)
+	return wirejson.TypeError("an array of strings", dec)
 }
 
 // think is "think": a boolean, or a level ("low", "medium", "high", "max").
@@ -227,7 +228,7 @@ func (t *think) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*t = think{On: tok.Bool()}
 		return nil
 	case '"':
-		s, err := readString(dec)
+		s, err := wirejson.ReadString(dec)
 		if err != nil {
 			return err
 		}
@@ -238,7 +239,7 @@ func (t *think) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		}
 		return &llm.Error{Kind: llm.KindInvalidRequest, Message: `must be true, false, "low", "medium", "high" or "max"`}
 	}
-	return typeError(`a boolean or "low", "medium", "high" or "max"`, dec)
+	return wirejson.TypeError(`a boolean or "low", "medium", "high" or "max"`, dec)
 }
 
 func (t think) MarshalJSONTo(enc *jsontext.Encoder) error {
@@ -306,7 +307,7 @@ type errorText struct{ Message string }
 
 func (e *errorText) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	if dec.PeekKind() == '"' {
-		s, err := readString(dec)
+		s, err := wirejson.ReadString(dec)
 		*e = errorText{Message: s}
 		return err
 	}
@@ -347,34 +348,4 @@ type modelDetails struct {
 	Families          []string `json:"families"`
 	ParameterSize     string   `json:"parameter_size"`
 	QuantizationLevel string   `json:"quantization_level"`
-}
-
-// readString reads the string the decoder is at.
-func readString(dec *jsontext.Decoder) (string, error) {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return "", err
-	}
-	return tok.String(), nil
-}
-
-// typeError reports a value of the wrong JSON type at the decoder's
-// position; wirejson completes the path.
-func typeError(want string, dec *jsontext.Decoder) error {
-	got := "something else"
-	switch dec.PeekKind() {
-	case '"':
-		got = "a string"
-	case '0':
-		got = "a number"
-	case 't', 'f':
-		got = "a boolean"
-	case 'n':
-		got = "null"
-	case '{':
-		got = "an object"
-	case '[':
-		got = "an array"
-	}
-	return &llm.Error{Kind: llm.KindInvalidRequest, Message: "expected " + want + ", got " + got}
 }

@@ -20,12 +20,12 @@ type embeddingInput []llm.EmbeddingInput
 func (in *embeddingInput) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	switch dec.PeekKind() {
 	case '"':
-		str, err := readString(dec)
+		str, err := wirejson.ReadString(dec)
 		*in = embeddingInput{{Text: str}}
 		return err
 	case '[':
 	default:
-		return typeError("a string or an array", dec)
+		return wirejson.TypeError("a string or an array", dec)
 	}
 	var raw []jsontext.Value
 	if err := json.UnmarshalDecode(dec, &raw); err != nil {
@@ -44,7 +44,7 @@ func (in *embeddingInput) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		case '0':
 			var t int
 			if err := json.Unmarshal(v, &t); err != nil {
-				return typeError("an array of integer token ids", dec)
+				return wirejson.TypeError("an array of integer token ids", dec)
 			}
 			tokens = append(tokens, t)
 		case '[':

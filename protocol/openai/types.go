@@ -4,7 +4,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/llmux/llmux/llm"
+	"github.com/llmux/llmux/internal/wirejson"
 )
 
 // Wire structs of the Chat Completions API. Optional fields are pointers or
@@ -78,7 +78,7 @@ func (c *content) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*c = content{}
 		return err
 	case '"':
-		s, err := readString(dec)
+		s, err := wirejson.ReadString(dec)
 		*c = content{Text: &s}
 		return err
 	case '[':
@@ -86,7 +86,7 @@ func (c *content) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		c.Text = nil
 		return json.UnmarshalDecode(dec, &c.Parts)
 	}
-	return typeError("a string or an array of content parts", dec)
+	return wirejson.TypeError("a string or an array of content parts", dec)
 }
 
 func (c content) MarshalJSONTo(enc *jsontext.Encoder) error {
@@ -122,7 +122,7 @@ type imageURL struct {
 
 func (u *imageURL) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	if dec.PeekKind() == '"' {
-		str, err := readString(dec)
+		str, err := wirejson.ReadString(dec)
 		*u = imageURL{URL: str}
 		return err
 	}
@@ -162,7 +162,7 @@ type arguments string
 func (a *arguments) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	switch dec.PeekKind() {
 	case '"':
-		str, err := readString(dec)
+		str, err := wirejson.ReadString(dec)
 		*a = arguments(str)
 		return err
 	case 'n':
@@ -177,7 +177,7 @@ func (a *arguments) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*a = arguments(v)
 		return nil
 	}
-	return typeError("a JSON-encoded string", dec)
+	return wirejson.TypeError("a JSON-encoded string", dec)
 }
 
 type customCall struct {
@@ -235,7 +235,7 @@ type toolChoiceObject struct {
 func (t *toolChoice) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	switch dec.PeekKind() {
 	case '"':
-		str, err := readString(dec)
+		str, err := wirejson.ReadString(dec)
 		*t = toolChoice{Mode: str}
 		return err
 	case '{':
@@ -261,7 +261,7 @@ func (t *toolChoice) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		}
 		return nil
 	}
-	return typeError(`"none", "auto", "required" or an object`, dec)
+	return wirejson.TypeError(`"none", "auto", "required" or an object`, dec)
 }
 
 func (t toolChoice) MarshalJSONTo(enc *jsontext.Encoder) error {
@@ -297,7 +297,7 @@ type stopList []string
 func (s *stopList) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	switch dec.PeekKind() {
 	case '"':
-		str, err := readString(dec)
+		str, err := wirejson.ReadString(dec)
 		*s = stopList{str}
 		return err
 	case 'n':
@@ -312,7 +312,7 @@ func (s *stopList) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*s = l
 		return nil
 	}
-	return typeError("a string or an array of strings", dec)
+	return wirejson.TypeError("a string or an array of strings", dec)
 }
 
 type responseFormat struct {
@@ -471,34 +471,4 @@ type modelInfo struct {
 	Object  string `json:"object"`
 	Created int64  `json:"created"`
 	OwnedBy string `json:"owned_by"`
-}
-
-// readString reads the string the decoder is at.
-func readString(dec *jsontext.Decoder) (string, error) {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return "", err
-	}
-	return tok.String(), nil
-}
-
-// typeError reports a value of the wrong JSON type at the decoder's
-// position; wirejson completes the path.
-func typeError(want string, dec *jsontext.Decoder) error {
-	got := "something else"
-	switch dec.PeekKind() {
-	case '"':
-		got = "a string"
-	case '0':
-		got = "a number"
-	case 't', 'f':
-		got = "a boolean"
-	case 'n':
-		got = "null"
-	case '{':
-		got = "an object"
-	case '[':
-		got = "an array"
-	}
-	return &llm.Error{Kind: llm.KindInvalidRequest, Message: "expected " + want + ", got " + got}
 }

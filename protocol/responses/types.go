@@ -4,7 +4,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/llmux/llmux/llm"
+	"github.com/llmux/llmux/internal/wirejson"
 )
 
 // Wire structs of the Responses API. Optional fields are pointers or carry
@@ -87,14 +87,14 @@ func (in *input) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*in = input{}
 		return err
 	case '"':
-		s, err := readString(dec)
+		s, err := wirejson.ReadString(dec)
 		*in = input{Text: &s}
 		return err
 	case '[':
 		in.IsItems, in.Text = true, nil
 		return json.UnmarshalDecode(dec, &in.Items)
 	}
-	return typeError("a string or an array of items", dec)
+	return wirejson.TypeError("a string or an array of items", dec)
 }
 
 func (in input) MarshalJSONTo(enc *jsontext.Encoder) error {
@@ -127,14 +127,14 @@ func (c *content) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*c = content{}
 		return err
 	case '"':
-		s, err := readString(dec)
+		s, err := wirejson.ReadString(dec)
 		*c = content{Text: &s}
 		return err
 	case '[':
 		c.IsParts, c.Text = true, nil
 		return json.UnmarshalDecode(dec, &c.Parts)
 	}
-	return typeError("a string or an array", dec)
+	return wirejson.TypeError("a string or an array", dec)
 }
 
 func (c content) MarshalJSONTo(enc *jsontext.Encoder) error {
@@ -209,7 +209,7 @@ type arguments string
 func (a *arguments) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	switch dec.PeekKind() {
 	case '"':
-		str, err := readString(dec)
+		str, err := wirejson.ReadString(dec)
 		*a = arguments(str)
 		return err
 	case 'n':
@@ -224,7 +224,7 @@ func (a *arguments) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*a = arguments(v)
 		return nil
 	}
-	return typeError("a JSON-encoded string", dec)
+	return wirejson.TypeError("a JSON-encoded string", dec)
 }
 
 func (a arguments) MarshalJSONTo(enc *jsontext.Encoder) error {
@@ -309,33 +309,3 @@ type responseError struct {
 }
 
 // Errors.
-
-// readString reads the string the decoder is at.
-func readString(dec *jsontext.Decoder) (string, error) {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return "", err
-	}
-	return tok.String(), nil
-}
-
-// typeError reports a value of the wrong JSON type at the decoder's
-// position; wirejson completes the path.
-func typeError(want string, dec *jsontext.Decoder) error {
-	got := "something else"
-	switch dec.PeekKind() {
-	case '"':
-		got = "a string"
-	case '0':
-		got = "a number"
-	case 't', 'f':
-		got = "a boolean"
-	case 'n':
-		got = "null"
-	case '{':
-		got = "an object"
-	case '[':
-		got = "an array"
-	}
-	return &llm.Error{Kind: llm.KindInvalidRequest, Message: "expected " + want + ", got " + got}
-}
