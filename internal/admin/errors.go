@@ -55,15 +55,22 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Status >= 500 && !errors.Is(err, context.Canceled) {
 		a.log.Error("admin API", "method", r.Method, "path", hideSecret(r.URL.Path), "err", err)
 	}
+	WriteError(w, e.Status, e.Code, e.Param, e.Message)
+}
+
+// WriteError writes the admin API's error body,
+// {"error":{"message","type","param","code"}}, with param null when "".
+// The gateway's own admin endpoints answer with it too.
+func WriteError(w http.ResponseWriter, status int, code, param, msg string) {
 	typ := "invalid_request_error"
-	if e.Status >= 500 {
+	if status >= 500 {
 		typ = "server_error"
 	}
-	body := errorBody{Error: errorDetail{Message: e.Message, Type: typ, Code: e.Code}}
-	if e.Param != "" {
-		body.Error.Param = &e.Param
+	body := errorBody{Error: errorDetail{Message: msg, Type: typ, Code: code}}
+	if param != "" {
+		body.Error.Param = &param
 	}
-	_ = writeJSON(w, e.Status, body)
+	_ = writeJSON(w, status, body)
 }
 
 // fromStore maps a store error onto an answer.

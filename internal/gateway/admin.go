@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/llmux/llmux/internal/admin"
 )
 
 // admin wraps an admin API handler: one method ("" for any), and the admin key — a
@@ -55,8 +57,7 @@ func (s *Server) admin(method string, h http.HandlerFunc) http.Handler {
 }
 
 func adminError(w http.ResponseWriter, status int, code, msg string) {
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error", "code": code}})
+	admin.WriteError(w, status, code, "", msg)
 }
 
 // providerHealth serves GET /admin/api/health: every provider's circuit

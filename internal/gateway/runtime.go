@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/llmux/llmux/internal/admin"
 	"github.com/llmux/llmux/internal/config"
 	"github.com/llmux/llmux/internal/store"
 )
@@ -191,13 +192,13 @@ func (s *Server) changeConfig(w http.ResponseWriter, r *http.Request, kind, id s
 			return
 		}
 		if !json.Valid(body) {
-			adminFieldError(w, http.StatusBadRequest, "invalid_json", kind+"."+id, "The body is not valid JSON.")
+			admin.WriteError(w, http.StatusBadRequest, "invalid_json", kind+"."+id, "The body is not valid JSON.")
 			return
 		}
 	}
 	status, param, code, msg := s.setOverlay(r.Context(), kind, id, body)
 	if status != 0 {
-		adminFieldError(w, status, code, param, msg)
+		admin.WriteError(w, status, code, param, msg)
 		return
 	}
 	s.log.Info("configuration changed through the admin API", "kind", singular(kind), "id", id, "deleted", body == nil)
@@ -330,13 +331,4 @@ func cloneBytesMap(m map[string][]byte) map[string][]byte {
 		out[k] = v
 	}
 	return out
-}
-
-func adminFieldError(w http.ResponseWriter, status int, code, param, msg string) {
-	var p any
-	if param != "" {
-		p = param
-	}
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error", "param": p, "code": code}})
 }
