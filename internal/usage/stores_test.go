@@ -3,100 +3,35 @@ package usage_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/llmux/llmux/internal/store"
-	_ "github.com/llmux/llmux/internal/store/postgres" // the tests run against both real stores
-	_ "github.com/llmux/llmux/internal/store/sqlite"
+	"github.com/llmux/llmux/internal/store/testdb"
 )
 
-// pgEnv names the PostgreSQL server of the tests, as in the store's own
-// suite; CI sets it to postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
-const pgEnv = "LLMUX_TEST_POSTGRES_DSN"
-
-// backend is a real store the writer tests run against.
-type backend struct {
-	name string
-	open func(testing.TB) store.Store
-}
-
-var backends = []backend{{"sqlite", openSQLite}, {"postgres", openPostgres}}
-
-// eachBackend runs f once per real store, each in a fresh database.
+// eachBackend runs f once per real store, each in a fresh database
+// (PostgreSQL skipped loudly without LLMUX_TEST_POSTGRES_DSN).
 func eachBackend(t *testing.T, f func(t *testing.T, st store.Store)) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { f(t, b.open(t)) })
+	for _, b := range testdb.Backends {
+		t.Run(b, func(t *testing.T) { f(t, openStore(t, b)) })
 	}
 }
 
-func openSQLite(tb testing.TB) store.Store {
-	tb.Helper()
-	st, err := store.Open(context.Background(), "sqlite://"+tb.TempDir()+"/u.db")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			tb.Error(err)
-		}
-	})
+func openStore(tb testing.TB, backend string) store.Store {
+	st, _ := testdb.Open(tb, backend)
 	return st
 }
 
-// openPostgres opens the store in a schema of its own (llmux_test_<random>,
-// as the store's suite does), dropped at cleanup.
-func openPostgres(tb testing.TB) store.Store {
-	tb.Helper()
-	dsn := os.Getenv(pgEnv)
-	if dsn == "" {
-		tb.Skip("SKIPPED: the usage writer did not run against PostgreSQL: " + pgEnv +
-			" is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "llmux_test_" + hex.EncodeToString(b)
-	exec := func(sql string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			return fmt.Errorf("connecting to %s: %w", store.RedactDSN(dsn), err)
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := exec("CREATE SCHEMA " + schema); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			tb.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	st, err := store.Open(context.Background(), dsn+sep+"search_path="+schema)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() }) // registered after the schema's: runs first
-	return st
-}
+func openSQLite(tb testing.TB) store.Store { return openStore(tb, "sqlite") }
+
+func openPostgres(tb testing.TB) store.Store { return openStore(tb, "postgres") }
 
 // rec returns a valid record numbered i.
 func rec(i int, at time.Time) store.UsageRecord {
