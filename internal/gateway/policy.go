@@ -239,13 +239,9 @@ func captureAdd[T string | []byte](c *capture, b T) {
 
 // addEvent keeps what an event adds to the answer's text.
 func (c *capture) addEvent(ev *llm.Event) {
-	switch ev.Type {
-	case llm.EventText, llm.EventRefusal, llm.EventReasoning, llm.EventToolArgs:
-		captureAdd(c, ev.Text)
-	case llm.EventToolCall:
-		captureAdd(c, ev.Name)
-		captureAdd(c, ev.Text)
-	}
+	name, text := eventText(ev)
+	captureAdd(c, name)
+	captureAdd(c, text)
 }
 
 // bytes returns what was kept, in one slice.
@@ -295,13 +291,20 @@ func (s *Server) capturedText(rc *reqCtx) string {
 
 // appendEventText appends what an event adds to the answer's text.
 func appendEventText(b []byte, ev *llm.Event) []byte {
+	name, text := eventText(ev)
+	return append(append(b, name...), text...)
+}
+
+// eventText is what an event adds to the answer's text: a tool call's name
+// and its first arguments, or a delta.
+func eventText(ev *llm.Event) (name, text string) {
 	switch ev.Type {
 	case llm.EventText, llm.EventRefusal, llm.EventReasoning, llm.EventToolArgs:
-		return append(b, ev.Text...)
+		return "", ev.Text
 	case llm.EventToolCall:
-		return append(append(b, ev.Name...), ev.Text...)
+		return ev.Name, ev.Text
 	}
-	return b
+	return "", ""
 }
 
 // responseText is the text of a complete answer, for content logging and
