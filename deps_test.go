@@ -74,7 +74,7 @@ func TestDependencyRules(t *testing.T) {
 		rel := strings.TrimPrefix(p.ImportPath, module+"/")
 		deps := ours(p.Deps)
 		switch {
-		case rel == "llm", rel == "internal/sse", rel == "internal/rawjson", rel == "internal/redact", rel == "internal/version":
+		case rel == "llm", rel == "internal/sse", rel == "internal/rawjson", rel == "internal/redact", rel == "internal/version", rel == "internal/h1":
 			if len(deps) > 0 || len(thirdParty(p.Deps)) > 0 {
 				t.Errorf("%s must import only the standard library; it imports %v %v", rel, deps, thirdParty(p.Deps))
 			}

@@ -21,20 +21,36 @@ func BenchmarkForward(b *testing.B) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(answer)
 	})
-	p := newHTTPProvider(b, "openai", up.URL+"/v1", nil)
 	body := []byte(`{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("Where is my order? ", 90) + `"}]}`)
-	b.ReportAllocs()
-	defer testkit.ReportCPU(b)()
-	for b.Loop() {
-		resp, err := p.Forward(b.Context(), &Forward{Model: "m", Body: body})
-		if err != nil {
-			b.Fatal(err)
+	eachTransport(b, func(b *testing.B, useTransport func(*HTTP)) {
+		p := newHTTPProvider(b, "openai", up.URL+"/v1", nil)
+		useTransport(p)
+		b.ReportAllocs()
+		defer testkit.ReportCPU(b)()
+		for b.Loop() {
+			resp, err := p.Forward(b.Context(), &Forward{Model: "m", Body: body})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ReadBody(resp); err != nil {
+				b.Fatal(err)
+			}
+			resp.Body.Close()
 		}
-		if _, err := ReadBody(resp); err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
-	}
+	})
+}
+
+// eachTransport runs bench once with each upstream transport a plain
+// http:// upstream could have: internal/h1's (the default) and net/http's,
+// the baseline of the same run.
+func eachTransport(b *testing.B, bench func(b *testing.B, useTransport func(*HTTP))) {
+	b.Run("transport=h1", func(b *testing.B) { bench(b, func(*HTTP) {}) })
+	b.Run("transport=net", func(b *testing.B) {
+		bench(b, func(p *HTTP) {
+			p.client.CloseIdleConnections()
+			p.client.Transport = netTransport(DefaultConnectTimeout)
+		})
+	})
 }
 
 // BenchmarkForwardStream is one streamed passthrough call of 100 chunks
@@ -51,19 +67,22 @@ func BenchmarkForwardStream(b *testing.B) {
 		}
 		w.Write(tail)
 	})
-	p := newHTTPProvider(b, "openai", up.URL+"/v1", nil)
 	body := []byte(`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
-	b.ReportAllocs()
-	defer testkit.ReportCPU(b)()
-	for b.Loop() {
-		resp, err := p.Forward(b.Context(), &Forward{Model: "m", Stream: true, Body: body})
-		if err != nil {
-			b.Fatal(err)
+	eachTransport(b, func(b *testing.B, useTransport func(*HTTP)) {
+		p := newHTTPProvider(b, "openai", up.URL+"/v1", nil)
+		useTransport(p)
+		b.ReportAllocs()
+		defer testkit.ReportCPU(b)()
+		for b.Loop() {
+			resp, err := p.Forward(b.Context(), &Forward{Model: "m", Stream: true, Body: body})
+			if err != nil {
+				b.Fatal(err)
+			}
+			err = openai.Protocol{}.NewRelay(protocol.Peek{}).Copy(io.Discard, func() error { return nil }, resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
 		}
-		err = openai.Protocol{}.NewRelay(protocol.Peek{}).Copy(io.Discard, func() error { return nil }, resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	})
 }

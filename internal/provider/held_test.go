@@ -81,8 +81,15 @@ func BenchmarkHeldStreams(b *testing.B) {
 	if err != nil || !ok {
 		b.Fatalf("upstream said %q, %v", line, err)
 	}
-	p := newHTTPProvider(b, "openai", "http://"+addr+"/v1", nil)
 	body := []byte(`{"model":"m","stream":true,"messages":[{"role":"user","content":"` + strings.Repeat("Where is my order? ", 100) + `"}]}`)
+	eachTransport(b, func(b *testing.B, useTransport func(*HTTP)) {
+		p := newHTTPProvider(b, "openai", "http://"+addr+"/v1", nil)
+		useTransport(p)
+		heldStreams(b, p, n, body)
+	})
+}
+
+func heldStreams(b *testing.B, p *HTTP, n int, body []byte) {
 	for b.Loop() {
 		g0, h0, s0 := inUse()
 		ctx, cancel := context.WithCancel(context.Background())

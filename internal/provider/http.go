@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/h1"
 	"github.com/llmux/llmux/internal/health"
 	"github.com/llmux/llmux/internal/media"
 	"github.com/llmux/llmux/internal/redact"
@@ -165,9 +166,7 @@ func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, 
 	if connect == 0 {
 		connect = DefaultConnectTimeout
 	}
-	tr := newTransport(connect)
-	tr.ResponseHeaderTimeout = pc.FirstByteTimeout.Std()
-	p.client = &http.Client{Transport: tr}
+	p.client = &http.Client{Transport: newTransport(u, connect, pc.FirstByteTimeout.Std())}
 	p.redactor = redact.New(p.keys, []string{u.Host, u.Hostname()})
 	q := preset.Quirks
 	p.rewrite = protocol.Rewrite{StreamUsage: !q.NoStreamOptions, Drop: q.Drop, Refuse: q.Unsupported, Upstream: id}
@@ -180,9 +179,31 @@ func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, 
 	return p, nil
 }
 
-// newTransport returns the transport every HTTP provider uses: pooled
-// keep-alive connections, HTTP/2 where the upstream offers it, and a bounded
-// connect and TLS handshake.
+// newTransport returns the transport of an upstream at base: internal/h1's
+// for a plain http:// upstream that no proxy stands before (net/http speaks
+// HTTP/1.1 to those too, with two goroutines and a write buffer per
+// connection besides), else net/http's (netTransport).
+func newTransport(base *url.URL, connect, firstByte time.Duration) http.RoundTripper {
+	if base.Scheme == "http" {
+		if proxy, err := http.ProxyFromEnvironment(&http.Request{URL: base}); err == nil && proxy == nil {
+			d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
+			return &h1.Transport{
+				DialContext:           d.DialContext,
+				ResponseHeaderTimeout: firstByte,
+				IdleConnTimeout:       90 * time.Second,
+				MaxIdleConnsPerHost:   1024,
+				ReadBufferSize:        1 << 10,
+			}
+		}
+	}
+	tr := netTransport(connect)
+	tr.ResponseHeaderTimeout = firstByte
+	return tr
+}
+
+// netTransport returns net/http's transport as every HTTPS (or proxied)
+// upstream uses it: pooled keep-alive connections, HTTP/2 where the
+// upstream offers it, and a bounded connect and TLS handshake.
 //
 //   - ForceAttemptHTTP2 only matters for TLS upstreams, which it lets
 //     negotiate HTTP/2 despite the custom dialer; plain http:// is always
@@ -197,7 +218,7 @@ func newHTTP(id string, preset Preset, pc *config.Provider, eg protocol.Egress, 
 //     stream costs about 3 KB less per buffer at 1 KB), but a request that
 //     does not fit the write buffer takes two writes, and a busy stream is
 //     read in pieces no larger than the read buffer.
-func newTransport(connect time.Duration) *http.Transport {
+func netTransport(connect time.Duration) *http.Transport {
 	d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/h1"
 	"github.com/llmux/llmux/llm"
 	"github.com/llmux/llmux/protocol/all"
 )
@@ -70,12 +71,17 @@ func newUpstream(t testing.TB, h http.HandlerFunc) *upstream {
 // routeTo makes p reach up whatever host its base URL names, so that a
 // provider can be configured with an internal-looking host name.
 func routeTo(p *HTTP, up *upstream) {
-	tr := p.client.Transport.(*http.Transport)
-	tr.Proxy = nil
 	addr := up.Listener.Addr().String()
-	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
+	}
+	switch tr := p.client.Transport.(type) {
+	case *http.Transport:
+		tr.Proxy = nil
+		tr.DialContext = dial
+	case *h1.Transport:
+		tr.DialContext = dial
 	}
 }
 
@@ -218,15 +224,20 @@ func waitFor(t *testing.T, ch <-chan struct{}, failure string) {
 // contextSpy records the context of every request a provider sends, to
 // check the deadline a call runs under and that it is released.
 type contextSpy struct {
-	tr   *http.Transport
+	tr   idleRoundTripper
 	mu   sync.Mutex
 	ctxs []context.Context
 }
 
 func spyOn(p *HTTP) *contextSpy {
-	s := &contextSpy{tr: p.client.Transport.(*http.Transport)}
+	s := &contextSpy{tr: p.client.Transport.(idleRoundTripper)}
 	p.client.Transport = s
 	return s
+}
+
+type idleRoundTripper interface {
+	http.RoundTripper
+	CloseIdleConnections()
 }
 
 func (s *contextSpy) RoundTrip(r *http.Request) (*http.Response, error) {
