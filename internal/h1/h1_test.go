@@ -453,3 +453,63 @@ func TestHostPort(t *testing.T) {
 		}
 	}
 }
+
+// TestStopAtEndMarkerKeepsConnection: a caller that stops reading at its
+// protocol's own end ([DONE]) and closes the body still leaves the
+// connection pooled when the last chunk came with the last data.
+func TestStopAtEndMarkerKeepsConnection(t *testing.T) {
+	srv, conns := counted(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range 3 {
+			fmt.Fprintf(w, "data: %d\n\n", i)
+			w.(http.Flusher).Flush()
+		}
+		io.WriteString(w, "data: [DONE]\n\n") // sent with the last chunk when the handler returns
+	})
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+	for range 3 {
+		resp, err := post(t, tr, context.Background(), srv.URL, "{}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(resp.Body)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("stream ended before [DONE]: %v", err)
+			}
+			if line == "data: [DONE]\n" {
+				break
+			}
+		}
+		resp.Body.Close()
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for 3 streams closed at [DONE], want 1", n)
+	}
+}
+
+// TestCloseSkipsABufferedRest: a fixed-length body closed with its rest
+// already buffered leaves the connection pooled.
+func TestCloseSkipsABufferedRest(t *testing.T) {
+	srv, conns := counted(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"error":{"message":"busy"}}`)
+	})
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+	for range 3 {
+		resp, err := post(t, tr, context.Background(), srv.URL, "{}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}

@@ -119,8 +119,12 @@ func appendBody(dst []byte, req *http.Request) ([]byte, error) {
 	if _, err := io.ReadFull(rc, dst[at:at+int(n)]); err != nil {
 		return dst, fmt.Errorf("h1: request body shorter than its ContentLength=%d: %w", n, err)
 	}
-	var one [1]byte
-	if k, _ := rc.Read(one[:]); k > 0 {
+	// One byte more must be the end; it is read into spare capacity, which
+	// the request does not include.
+	dst = grow(dst, 1)
+	k, _ := rc.Read(dst[len(dst)-1:])
+	dst = dst[:len(dst)-1]
+	if k > 0 {
 		return dst, fmt.Errorf("h1: request body longer than its ContentLength=%d", n)
 	}
 	return dst, nil
