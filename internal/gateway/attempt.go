@@ -88,31 +88,16 @@ func (s *Server) attempt(w *responseWriter, r *http.Request, rc *reqCtx, model s
 		timeout = opts.Timeout
 	}
 	if timeout > 0 {
-		// The deadline bounds the attempts, not the answer: once the first
-		// byte went out, a stream runs to its end.
-		ctx, cancel := context.WithCancelCause(r.Context())
-		defer cancel(nil)
-		t := time.AfterFunc(timeout-time.Since(rc.start), func() {
-			if !w.started.Load() {
-				cancel(errDeadline)
-			}
-		})
-		defer t.Stop()
-		r = r.WithContext(ctx)
+		var stop func()
+		r, stop = withDeadline(w, r, timeout-time.Since(rc.start))
+		defer stop()
 	}
-	deadline := func() *llm.Error {
-		return &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("no upstream answered within %s", timeout)}
-	}
-	var last *llm.Error
-	failed, skipped := 0, 0
-	usedContext, usedFilter := false, false
+	var f failures
+	f.timeout = timeout
 	for i := 0; i < len(cands); i++ {
 		c := cands[i]
 		if err := r.Context().Err(); err != nil {
-			if errors.Is(context.Cause(r.Context()), errDeadline) {
-				return deadline()
-			}
-			return llm.AsError(err)
+			return f.stopped(r, err)
 		}
 		if rc.attempts >= maxAttempts {
 			break
@@ -132,64 +117,119 @@ func (s *Server) attempt(w *responseWriter, r *http.Request, rc *reqCtx, model s
 			s.metrics.Attempts.WithLabelValues(c.Provider, "ok").Inc()
 			return nil
 		}
-		e := llm.AsError(err)
-		if wrote {
-			s.metrics.Attempts.WithLabelValues(c.Provider, string(e.Kind)).Inc()
-			return errAborted
-		}
-		if e.Kind == llm.KindCanceled {
-			if errors.Is(context.Cause(r.Context()), errDeadline) {
-				s.log.Info("attempt failed", "request_id", rc.id, "provider", c.Provider, "model", c.Model,
-					"attempt", rc.attempts, "kind", llm.KindTimeout, "error", "the request's retry timeout passed", "next", "give up")
-				return deadline()
-			}
-			return e
-		}
-		if e.Code == provider.CodeUnavailable {
-			// Refused without calling the upstream (open breaker, every key
-			// cooling down): not an attempt, but the reason stays.
-			rc.attempts--
-			skipped++
-			s.metrics.Attempts.WithLabelValues(c.Provider, "skipped").Inc()
-		} else {
-			failed++
-			s.metrics.Attempts.WithLabelValues(c.Provider, string(e.Kind)).Inc()
-		}
-		last = e
-		next := "give up"
-		switch {
-		case opts.Context != nil && !usedContext && contextExceeded(e):
-			usedContext = true
-			cands = insertAfter(cands, i, *opts.Context)
-			next = "context fallback " + opts.Context.Name
-		case opts.Filter != nil && !usedFilter && contentFiltered(e):
-			usedFilter = true
-			cands = insertAfter(cands, i, *opts.Filter)
-			next = "content-filter fallback " + opts.Filter.Name
-		case !pol.retryable(e):
-		case sameAgain(prov, e):
-			i-- // the provider has another key to try
-			next = "another key"
-		case i+1 < len(cands):
-			next = "next candidate"
-		default:
-			next = "no candidate left" // the summary below says how many failed
-		}
-		s.log.Info("attempt failed", "request_id", rc.id, "provider", c.Provider, "model", c.Model,
-			"attempt", rc.attempts, "kind", e.Kind, "status", e.HTTPStatus(), "code", e.Code, "error", e.Message, "next", next)
-		if next == "give up" {
-			return e
+		var stop error
+		if i, cands, stop = s.failed(r, rc, &f, &opts, pol, cands, i, prov, wrote, err); stop != nil {
+			return stop
 		}
 	}
-	if last == nil {
+	return f.result()
+}
+
+// withDeadline returns r under a context canceled with errDeadline when d
+// passes before the response started, and the function that releases it.
+// The deadline bounds the attempts, not the answer: once the first byte
+// went out, a stream runs to its end.
+func withDeadline(w *responseWriter, r *http.Request, d time.Duration) (*http.Request, func()) {
+	ctx, cancel := context.WithCancelCause(r.Context())
+	t := time.AfterFunc(d, func() {
+		if !w.started.Load() {
+			cancel(errDeadline)
+		}
+	})
+	return r.WithContext(ctx), func() {
+		t.Stop()
+		cancel(nil)
+	}
+}
+
+// failures is what attempt knows of the candidates that failed so far.
+type failures struct {
+	last                    *llm.Error
+	failed, skipped         int
+	usedContext, usedFilter bool
+	timeout                 time.Duration
+}
+
+func (f *failures) deadline() *llm.Error {
+	return &llm.Error{Kind: llm.KindTimeout, Message: fmt.Sprintf("no upstream answered within %s", f.timeout)}
+}
+
+// stopped is the error of attempts ended by r's context.
+func (f *failures) stopped(r *http.Request, err error) error {
+	if errors.Is(context.Cause(r.Context()), errDeadline) {
+		return f.deadline()
+	}
+	return llm.AsError(err)
+}
+
+// result is the error once no candidate is left to try.
+func (f *failures) result() error {
+	if f.last == nil {
 		return &llm.Error{Kind: llm.KindUpstream, Message: "no provider is available for this model"}
 	}
-	if failed+skipped > 1 {
-		e := *last
-		e.Message = fmt.Sprintf("all %d upstream candidates failed; the last one said: %s", failed+skipped, e.Message)
+	if n := f.failed + f.skipped; n > 1 {
+		e := *f.last
+		e.Message = fmt.Sprintf("all %d upstream candidates failed; the last one said: %s", n, e.Message)
 		return &e
 	}
-	return last
+	return f.last
+}
+
+// failed handles the failure err of the attempt at cands[i] and says what
+// comes next: the index and candidates to go on with, or the error that
+// ends the attempts.
+func (s *Server) failed(r *http.Request, rc *reqCtx, f *failures, opts *router.Options, pol *retryPolicy,
+	cands []router.Candidate, i int, prov provider.Provider, wrote bool, err error) (int, []router.Candidate, error) {
+	c := cands[i]
+	e := llm.AsError(err)
+	if wrote {
+		s.metrics.Attempts.WithLabelValues(c.Provider, string(e.Kind)).Inc()
+		return i, cands, errAborted
+	}
+	if e.Kind == llm.KindCanceled {
+		if errors.Is(context.Cause(r.Context()), errDeadline) {
+			s.log.Info("attempt failed", "request_id", rc.id, "provider", c.Provider, "model", c.Model,
+				"attempt", rc.attempts, "kind", llm.KindTimeout, "error", "the request's retry timeout passed", "next", "give up")
+			return i, cands, f.deadline()
+		}
+		return i, cands, e
+	}
+	if e.Code == provider.CodeUnavailable {
+		// Refused without calling the upstream (open breaker, every key
+		// cooling down): not an attempt, but the reason stays.
+		rc.attempts--
+		f.skipped++
+		s.metrics.Attempts.WithLabelValues(c.Provider, "skipped").Inc()
+	} else {
+		f.failed++
+		s.metrics.Attempts.WithLabelValues(c.Provider, string(e.Kind)).Inc()
+	}
+	f.last = e
+	next := "give up"
+	switch {
+	case opts.Context != nil && !f.usedContext && contextExceeded(e):
+		f.usedContext = true
+		cands = insertAfter(cands, i, *opts.Context)
+		next = "context fallback " + opts.Context.Name
+	case opts.Filter != nil && !f.usedFilter && contentFiltered(e):
+		f.usedFilter = true
+		cands = insertAfter(cands, i, *opts.Filter)
+		next = "content-filter fallback " + opts.Filter.Name
+	case !pol.retryable(e):
+	case sameAgain(prov, e):
+		i-- // the provider has another key to try
+		next = "another key"
+	case i+1 < len(cands):
+		next = "next candidate"
+	default:
+		next = "no candidate left" // the summary below says how many failed
+	}
+	s.log.Info("attempt failed", "request_id", rc.id, "provider", c.Provider, "model", c.Model,
+		"attempt", rc.attempts, "kind", e.Kind, "status", e.HTTPStatus(), "code", e.Code, "error", e.Message, "next", next)
+	if next == "give up" {
+		return i, cands, e
+	}
+	return i, cands, nil
 }
 
 // sameAgain reports whether the failure was one key's (rate limit, refused

@@ -77,29 +77,11 @@ func (s *Server) chat(ing protocol.Ingress) chatHandler {
 		c := &chatCall{ing: ing, pt: pt, body: *bp, addr: addr, headers: forwardHeaders(ing, r), pooled: bp}
 		defer c.release()
 		defer s.account(rc, c) // before the body goes back to the pool
-		if pt != nil {
-			c.peek, err = pt.PeekRequest(c.body)
-			if addr != nil {
-				c.peek.Model, c.peek.Stream = addr.Model, addr.Stream
-			}
-		} else {
-			var req *llm.Request
-			if req, err = c.decoded(); err == nil {
-				c.peek = protocol.Peek{Model: req.Model, Stream: req.Stream, StreamUsage: req.StreamUsage}
-			}
+		if err := c.peekRequest(); err != nil {
+			return err
 		}
+		cands, err := s.candidates(w, rc, c)
 		if err != nil {
-			return err
-		}
-		rc.model, rc.stream = c.peek.Model, c.peek.Stream
-		cands, err := rc.st.router.Resolve(c.peek.Model)
-		if err != nil {
-			return err
-		}
-		if cands, err = allowed(rc.principal, c.peek.Model, cands); err != nil {
-			return err
-		}
-		if err := s.admit(w, rc, c.decoded, cands); err != nil {
 			return err
 		}
 		return s.attempt(w, r, rc, c.peek.Model, cands, func(r *http.Request, cand router.Candidate, prov provider.Provider) (bool, error) {
@@ -113,6 +95,45 @@ func (s *Server) chat(ing protocol.Ingress) chatHandler {
 			return s.translate(w, r, rc, ing, req, cand, prov)
 		})
 	}
+}
+
+// candidates resolves the request's model to the candidates the key may
+// use, and admits the request under the key's limits. (Kept out of chat's
+// handler, whose frame every held stream keeps on its stack.)
+func (s *Server) candidates(w *responseWriter, rc *reqCtx, c *chatCall) ([]router.Candidate, error) {
+	rc.model, rc.stream = c.peek.Model, c.peek.Stream
+	cands, err := rc.st.router.Resolve(c.peek.Model)
+	if err != nil {
+		return nil, err
+	}
+	if cands, err = allowed(rc.principal, c.peek.Model, cands); err != nil {
+		return nil, err
+	}
+	if err := s.admit(w, rc, c.decoded, cands); err != nil {
+		return nil, err
+	}
+	return cands, nil
+}
+
+// peekRequest reads what routing needs from the request: from a peek at
+// the body when the protocol has a passthrough, else from its decoding.
+// (Kept out of chat's handler, whose frame every held stream keeps on its
+// stack.)
+func (c *chatCall) peekRequest() error {
+	if c.pt == nil {
+		req, err := c.decoded()
+		if err != nil {
+			return err
+		}
+		c.peek = protocol.Peek{Model: req.Model, Stream: req.Stream, StreamUsage: req.StreamUsage}
+		return nil
+	}
+	var err error
+	c.peek, err = c.pt.PeekRequest(c.body)
+	if c.addr != nil {
+		c.peek.Model, c.peek.Stream = c.addr.Model, c.addr.Stream
+	}
+	return err
 }
 
 // forwardHeaders collects the request headers that belong to the client's

@@ -68,7 +68,7 @@ func readLine(br *bufio.Reader, dst []byte, left *int) ([]byte, error) {
 // text is kept in one string that the header values point into.
 func readHead(br *bufio.Reader, method string, max int) (*http.Response, bodyKind, error) {
 	left := max
-	var stack [1024]byte
+	var stack [128]byte
 	blk := stack[:0]
 	first := true
 	for {

@@ -201,11 +201,27 @@ func (t *Transport) idleTimeout() time.Duration {
 
 var defaultDialer = &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 
+// dial opens a connection on a goroutine of its own: the dialer's calls run
+// deep, and on the caller's stack they would double the stack of every
+// goroutine that holds a stream (a stack that once grew stays grown while
+// most of it is in use). The dialer honours ctx, so waiting for its answer
+// is enough.
 func (t *Transport) dial(ctx context.Context, addr string) (net.Conn, error) {
-	if t.DialContext != nil {
-		return t.DialContext(ctx, "tcp", addr)
+	type dialed struct {
+		nc  net.Conn
+		err error
 	}
-	return defaultDialer.DialContext(ctx, "tcp", addr)
+	ch := make(chan dialed, 1)
+	go func() {
+		dial := defaultDialer.DialContext
+		if t.DialContext != nil {
+			dial = t.DialContext
+		}
+		nc, err := dial(ctx, "tcp", addr)
+		ch <- dialed{nc, err}
+	}()
+	d := <-ch
+	return d.nc, d.err
 }
 
 // conn is one connection: in use by one call at a time, else pooled.

@@ -126,9 +126,11 @@ func (Protocol) RewriteRequest(dst, body []byte, rw protocol.Rewrite) ([]byte, e
 	if sc, ok := rw.Scan.(*scan); ok && len(body) == sc.size && &body[0] == sc.body {
 		ms = sc.members
 	} else {
-		var buf [24]rawjson.Member
+		// Without the peek's scan (rare) the members are found again, on
+		// the heap: an array of them here would sit in this frame on every
+		// stream's goroutine stack.
 		var err error
-		if ms, err = members(body, buf[:0]); err != nil {
+		if ms, err = members(body, nil); err != nil {
 			return nil, err
 		}
 	}
