@@ -1,7 +1,9 @@
 // Package wirejson holds the JSON conventions every wire protocol package
 // shares: decoding that turns type errors into a 400 naming the field (in
-// the client's own dotted notation, e.g. "messages[0].content"), and small
-// helpers for the raw values the protocols carry through unchanged.
+// the client's own dotted notation, e.g. "messages[0].content"), small
+// helpers for the raw values the protocols carry through unchanged, and
+// appenders (AppendString, AppendValue, …) that write JSON byte for byte as
+// the library's Marshal does, for hand-written encoders of hot wire structs.
 //
 // It is a leaf: it imports llm and the JSON library, nothing else of llmux.
 package wirejson

@@ -3,7 +3,6 @@ package anthropic
 import (
 	"strings"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/llmux/llmux/internal/wirejson"
@@ -18,7 +17,7 @@ func (Protocol) EncodeRequest(req *llm.Request, model string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(wr)
+	return marshalRequest(wr)
 }
 
 // EncodeCountRequest encodes req as a count_tokens body: the Messages body
@@ -28,7 +27,7 @@ func (Protocol) EncodeCountRequest(req *llm.Request, model string) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(wr)
+	return marshalRequest(wr)
 }
 
 func encodeRequest(req *llm.Request, model string, count bool) (*messagesRequest, error) {
