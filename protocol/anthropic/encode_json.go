@@ -8,6 +8,7 @@ import (
 	"github.com/go-json-experiment/json"
 
 	"github.com/llmux/llmux/internal/wirejson"
+	"github.com/llmux/llmux/llm"
 )
 
 // A hand-written encoder of the request body: the reflective Marshal was
@@ -50,9 +51,21 @@ func marshalRequest(wr *messagesRequest) ([]byte, error) {
 		bufPool.Put(p)
 	}
 	if err != nil {
-		return json.Marshal(wr)
+		return marshalReflect(wr)
 	}
 	return out, nil
+}
+
+// marshalReflect encodes wr with json.Marshal. What it refuses (invalid
+// UTF-8 in a text file's data, a repeated key or a lone surrogate in tool
+// arguments) came from the client, so the refusal is the client's 400, not
+// the gateway's 500, and no partial body goes with it.
+func marshalReflect(wr *messagesRequest) ([]byte, error) {
+	b, err := json.Marshal(wr)
+	if err != nil {
+		return nil, llm.InvalidParam("", "the request cannot be encoded for an Anthropic upstream: %v", err)
+	}
+	return b, nil
 }
 
 // appendJSON appends r as json.Marshal(r) writes it; an error means that

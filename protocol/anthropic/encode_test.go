@@ -352,3 +352,21 @@ func TestEncodeFinishReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestUnencodableInputIsTheClients400: tool arguments that rawjson accepts
+// but the encoder refuses (a repeated key, a lone surrogate) are the
+// client's error, with no partial body.
+func TestUnencodableInputIsTheClients400(t *testing.T) {
+	for _, args := range []string{`{"a":1,"a":2}`, `{"a":"\ud800"}`} {
+		req := &llm.Request{Model: "m", Messages: []llm.Message{
+			userMsg("Hi"),
+			{Role: llm.RoleAssistant, Parts: []llm.Part{{Type: llm.PartToolCall, ToolCall: &llm.ToolCall{ID: "c1", Name: "f", Arguments: args}}}},
+			{Role: llm.RoleTool, Parts: []llm.Part{{Type: llm.PartToolResult, ToolResult: &llm.ToolResult{CallID: "c1", Content: []llm.Part{{Type: llm.PartText, Text: "ok"}}}}}},
+		}}
+		body, err := anthropic.Protocol{}.EncodeRequest(req, "claude")
+		e := llm.AsError(err)
+		if err == nil || e.Kind != llm.KindInvalidRequest || body != nil {
+			t.Errorf("arguments %s: body %q, err %v (kind %v), want a 400 and no body", args, body, err, e.Kind)
+		}
+	}
+}
