@@ -513,3 +513,47 @@ func TestCloseSkipsABufferedRest(t *testing.T) {
 		t.Errorf("%d connections, want 1", n)
 	}
 }
+
+// TestRestartedUpstream: every pooled connection died with the upstream's
+// restart; the resend does not pick another dead one.
+func TestRestartedUpstream(t *testing.T) {
+	var live atomic.Pointer[net.Conn]
+	var gen atomic.Int32
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		g := gen.Load()
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			if gen.Load() != g {
+				return // "restarted": the old connections die unanswered
+			}
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			live.Store(&c)
+		}
+	})
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+	// Four pooled connections.
+	var resps []*http.Response
+	for range 4 {
+		resp, err := post(t, tr, context.Background(), url, "{}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resps = append(resps, resp)
+	}
+	for _, r := range resps {
+		readAll(t, r)
+	}
+	gen.Add(1)
+	resp, err := post(t, tr, context.Background(), url, "{}")
+	if err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	if b := readAll(t, resp); b != "ok" {
+		t.Errorf("after the restart: %q", b)
+	}
+}

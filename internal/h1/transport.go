@@ -68,9 +68,6 @@ type Transport struct {
 var (
 	// ErrScheme is returned for a URL that is not http://.
 	ErrScheme = errors.New("h1: only http:// URLs are supported")
-	// errStale marks a pooled connection that failed before the answer
-	// began: the request is sent again on a new one.
-	errStale = errors.New("h1: pooled connection was closed by the server")
 )
 
 // RoundTrip sends req and returns the response head with a body that reads
@@ -93,7 +90,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	addr := hostPort(req.URL.Host)
 	for attempt := 0; ; attempt++ {
-		c, err := t.get(ctx, addr)
+		// The resend goes on a new connection: when one pooled connection
+		// was dead, the others (a restarted upstream) likely are too.
+		c, err := t.get(ctx, addr, attempt == 0)
 		if err != nil {
 			return nil, err
 		}
@@ -101,11 +100,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		if errors.Is(err, errStale) && attempt == 0 && ctx.Err() == nil {
-			continue
-		}
-		if errors.Is(err, errStale) {
-			err = errors.Unwrap(err)
+		var st *staleError
+		if errors.As(err, &st) {
+			if attempt == 0 && ctx.Err() == nil {
+				continue
+			}
+			err = st.cause
 		}
 		return nil, err
 	}
@@ -124,16 +124,16 @@ func (t *Transport) CloseIdleConnections() {
 	}
 }
 
-// get returns a pooled connection to addr, the most recently used first,
-// or dials a new one.
-func (t *Transport) get(ctx context.Context, addr string) (*conn, error) {
+// get returns a pooled connection to addr, the most recently used first
+// (when pooled allows), or dials a new one.
+func (t *Transport) get(ctx context.Context, addr string, pooled bool) (*conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	now := time.Now()
 	t.mu.Lock()
 	list := t.idle[addr]
-	for len(list) > 0 {
+	for pooled && len(list) > 0 {
 		c := list[len(list)-1]
 		list[len(list)-1] = nil
 		list = list[:len(list)-1]
@@ -235,7 +235,7 @@ type conn struct {
 }
 
 // roundTrip writes the serialized request and reads the response head. A
-// stale pooled connection is reported as errStale wrapping the cause.
+// stale pooled connection is reported as a *staleError.
 func (c *conn) roundTrip(ctx context.Context, req *http.Request, wire []byte) (*http.Response, error) {
 	// Cancellation closes the connection, which ends a blocked write or
 	// read; the body stops this when the call ends first.
@@ -250,7 +250,7 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, wire []byte) (*
 	}
 	if _, err := c.nc.Write(wire); err != nil {
 		if c.reused {
-			return nil, fail(fmt.Errorf("%w: %w", errStale, err))
+			return nil, fail(&staleError{cause: err})
 		}
 		return nil, fail(err)
 	}
@@ -265,7 +265,7 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, wire []byte) (*
 	if err != nil {
 		var na *noAnswer
 		if c.reused && errors.As(err, &na) && closedByPeer(na.cause) {
-			return nil, fail(fmt.Errorf("%w: %w", errStale, err))
+			return nil, fail(&staleError{cause: err})
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() && c.t.ResponseHeaderTimeout > 0 && ctx.Err() == nil {
@@ -288,6 +288,16 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, wire []byte) (*
 	}
 	return resp, nil
 }
+
+// staleError marks a pooled connection that failed before the answer
+// began (the server closed it while idle): the request is sent again on a
+// new one.
+type staleError struct{ cause error }
+
+func (e *staleError) Error() string {
+	return "h1: pooled connection was closed by the server: " + e.cause.Error()
+}
+func (e *staleError) Unwrap() error { return e.cause }
 
 // headerTimeout is ResponseHeaderTimeout passing before the head arrived.
 type headerTimeout struct{ cause error }
