@@ -557,3 +557,29 @@ func TestRestartedUpstream(t *testing.T) {
 		t.Errorf("after the restart: %q", b)
 	}
 }
+
+// TestNoBodyCloseIsNotPooled: an answer without a body that says
+// "Connection: close" leaves its connection out of the pool.
+func TestNoBodyCloseIsNotPooled(t *testing.T) {
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+		// The server keeps the socket open a moment without reading.
+		time.Sleep(50 * time.Millisecond)
+	})
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := post(t, tr, context.Background(), url, "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	tr.mu.Lock()
+	pooled := len(tr.idle[hostPort(strings.TrimPrefix(url, "http://"))])
+	tr.mu.Unlock()
+	if pooled != 0 {
+		t.Errorf("%d connections pooled after an answer with Connection: close", pooled)
+	}
+}

@@ -281,7 +281,7 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, wire []byte) (*
 	b := newBody(c, c.br, kind, resp.ContentLength, keep)
 	b.stop, b.ctx = stop, ctx
 	if kind == bodyNone {
-		b.finish(true)
+		b.finish(keep)
 		resp.Body = http.NoBody
 	} else {
 		resp.Body = b
