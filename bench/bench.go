@@ -71,7 +71,7 @@ type Options struct {
 	// ones. See ScenarioIDs.
 	Scenarios []string
 	// Targets selects the targets ("llmux", "nginx", "reverseproxy",
-	// "direct"); empty runs all.
+	// "reverseproxy-h1", "direct"); empty runs all.
 	Targets []string
 	// LLMux is the llmux binary; empty builds ./cmd/llmux of the module in
 	// the working directory with the go tool.
@@ -287,8 +287,9 @@ func (r *runner) prepare(ctx context.Context) error {
 		*bin = abs
 	}
 	r.launchers = map[string]launcher{
-		report.LLMux:        llmuxLauncher{bin: o.LLMux, pl: r.pl},
-		report.ReverseProxy: reverseProxyLauncher{self: o.Self, pl: r.pl},
+		report.LLMux:          llmuxLauncher{bin: o.LLMux, pl: r.pl},
+		report.ReverseProxy:   reverseProxyLauncher{self: o.Self, pl: r.pl},
+		report.ReverseProxyH1: reverseProxyLauncher{self: o.Self, h1: true, pl: r.pl},
 	}
 	switch nginx := findNginx(o.Nginx); {
 	case o.Nginx == "off":

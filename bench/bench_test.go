@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/llmux/llmux/bench/mock"
 	"github.com/llmux/llmux/bench/report"
 	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/h1"
 	"github.com/llmux/llmux/protocol/anthropic"
 	"github.com/llmux/llmux/protocol/gemini"
 	"github.com/llmux/llmux/protocol/openai"
@@ -124,8 +126,14 @@ func TestNginxConfig(t *testing.T) {
 }
 
 // TestReverseProxyStreams: the Go reference passes a stream through chunk
-// by chunk.
+// by chunk, with either upstream transport.
 func TestReverseProxyStreams(t *testing.T) {
+	for _, useH1 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("h1=%v", useH1), func(t *testing.T) { testReverseProxyStreams(t, useH1) })
+	}
+}
+
+func testReverseProxyStreams(t *testing.T, useH1 bool) {
 	up := httptest.NewServer(mock.New(mock.Options{Chunks: 5, ChunkDelay: 40 * time.Millisecond}))
 	defer up.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -136,7 +144,11 @@ func TestReverseProxyStreams(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeReverseProxy(ctx, addr, up.URL) }()
+	var tr http.RoundTripper
+	if useH1 {
+		tr = &h1.Transport{}
+	}
+	go func() { done <- ServeReverseProxy(ctx, addr, up.URL, tr) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -15,7 +15,12 @@ import (
 // with. Its transport keeps as many idle connections per host as llmux's,
 // so that neither pays for reconnecting; the proxy flushes event streams
 // at once by itself.
-func ServeReverseProxy(ctx context.Context, listen, upstream string) error {
+//
+// A non-nil transport replaces net/http's; llmux-bench passes llmux's own
+// HTTP/1.1 transport (internal/h1) there: net/http's server and llmux's
+// client with nothing of the gateway between them, the floor that llmux's
+// own figures can be held to. (This package imports nothing of llmux.)
+func ServeReverseProxy(ctx context.Context, listen, upstream string, transport http.RoundTripper) error {
 	target, err := url.Parse(upstream)
 	if err != nil {
 		return err
@@ -27,6 +32,9 @@ func ServeReverseProxy(ctx context.Context, listen, upstream string) error {
 		MaxIdleConns:        1024,
 		MaxIdleConnsPerHost: 256,
 		IdleConnTimeout:     90 * time.Second,
+	}
+	if transport != nil {
+		rp.Transport = transport
 	}
 	srv := &http.Server{Addr: listen, Handler: rp, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

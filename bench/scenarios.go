@@ -33,9 +33,9 @@ type scenario struct {
 }
 
 var (
-	gateways    = []string{report.Direct, report.LLMux, report.Nginx, report.ReverseProxy}
+	gateways    = []string{report.Direct, report.LLMux, report.Nginx, report.ReverseProxy, report.ReverseProxyH1}
 	llmuxOnly   = []string{report.Direct, report.LLMux}
-	heldTargets = []string{report.LLMux, report.Nginx, report.ReverseProxy}
+	heldTargets = []string{report.LLMux, report.Nginx, report.ReverseProxy, report.ReverseProxyH1}
 )
 
 // scenarios returns the scenarios of issue 6 for o, in the order they run.

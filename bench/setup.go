@@ -28,6 +28,9 @@ func (r *runner) setup() []report.Fact {
 	facts = append(facts,
 		report.Fact{Label: "Go reverse proxy", Value: "`httputil.NewSingleHostReverseProxy` in its own process (llmux-bench reverse-proxy), " +
 			"a Transport keeping 256 idle connections per host; it flushes event streams at once"},
+		report.Fact{Label: "Go reverse proxy with llmux's client", Value: "the same proxy (llmux-bench reverse-proxy -transport h1) reaching the upstream " +
+			"through llmux's own HTTP/1.1 transport (internal/h1), as llmux does for http:// upstreams: net/http's server and llmux's client with " +
+			"nothing of the gateway between them, the floor of a gateway on net/http"},
 		report.Fact{Label: "llmux configuration", Value: "one static client key, `admin_key` set, `log_requests: false` (as nginx runs without access log), " +
 			"providers of type openai, anthropic and gemini pointing at the mock; a fresh SQLite database per process in its scratch folder, " +
 			"to which llmux writes a usage record for every call (always on, default batching). " +

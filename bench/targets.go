@@ -287,14 +287,21 @@ func (l profiledLauncher) start(ctx context.Context, addr, upstream, dir string)
 }
 
 // reverseProxyLauncher runs Go's httputil.ReverseProxy in the benchmark
-// binary's "reverse-proxy" mode.
+// binary's "reverse-proxy" mode, with net/http's transport or (h1)
+// llmux's.
 type reverseProxyLauncher struct {
 	self string
+	h1   bool
 	pl   placement
 }
 
 func (l reverseProxyLauncher) start(ctx context.Context, addr, upstream, dir string) (*process, error) {
-	return l.pl.run(ctx, addr, filepath.Join(dir, "reverseproxy.log"), l.self, ModeReverseProxy, "-listen", addr, "-upstream", upstream)
+	name, transport := "reverseproxy.log", "net"
+	if l.h1 {
+		name, transport = "reverseproxy-h1.log", "h1"
+	}
+	return l.pl.run(ctx, addr, filepath.Join(dir, name), l.self, ModeReverseProxy,
+		"-listen", addr, "-upstream", upstream, "-transport", transport)
 }
 
 // nginxLauncher runs nginx with a generated configuration.

@@ -18,11 +18,12 @@ import (
 
 // The targets drawn, in order, and their colours.
 var (
-	chartTargets = []string{LLMux, Nginx, ReverseProxy}
+	chartTargets = []string{LLMux, Nginx, ReverseProxy, ReverseProxyH1}
 	colors       = map[string]color.Color{
-		LLMux:        color.RGBA{R: 0x1f, G: 0x6f, B: 0xd0, A: 0xff},
-		Nginx:        color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
-		ReverseProxy: color.RGBA{R: 0xff, G: 0x8c, B: 0x1a, A: 0xff},
+		LLMux:          color.RGBA{R: 0x1f, G: 0x6f, B: 0xd0, A: 0xff},
+		Nginx:          color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+		ReverseProxy:   color.RGBA{R: 0xff, G: 0x8c, B: 0x1a, A: 0xff},
+		ReverseProxyH1: color.RGBA{R: 0x99, G: 0x66, B: 0xcc, A: 0xff},
 	}
 )
 

@@ -25,6 +25,9 @@ const (
 	Nginx = "nginx"
 	// ReverseProxy is Go's httputil.ReverseProxy in its own process.
 	ReverseProxy = "reverseproxy"
+	// ReverseProxyH1 is the same proxy with llmux's upstream transport
+	// (internal/h1): the floor of any gateway built on net/http's server.
+	ReverseProxyH1 = "reverseproxy-h1"
 	// Direct is the mock upstream called without anything in between.
 	Direct = "direct"
 )
@@ -93,7 +96,7 @@ type Scenario struct {
 // Row is what one target measured in one scenario. Durations of zero
 // were not measured.
 type Row struct {
-	// Target is LLMux, Nginx, ReverseProxy or Direct.
+	// Target is LLMux, Nginx, ReverseProxy, ReverseProxyH1 or Direct.
 	Target string
 	// Skipped, when not empty, says why the target was not measured; the
 	// other fields are then zero.

@@ -15,6 +15,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/llmux/llmux/bench"
 	"github.com/llmux/llmux/bench/report"
+	"github.com/llmux/llmux/internal/h1"
 )
 
 const usageText = `llmux-bench — load benchmark of llmux against nginx and Go's httputil.ReverseProxy.
@@ -206,11 +209,20 @@ func reverseProxy(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8090", "address to listen on")
 	upstream := fs.String("upstream", "", "upstream base URL, e.g. http://127.0.0.1:9000")
+	transport := fs.String("transport", "net", `upstream transport: "net" (net/http's) or "h1" (llmux's)`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *upstream == "" {
 		return errors.New("reverse-proxy: -upstream is required")
 	}
-	return bench.ServeReverseProxy(ctx, *listen, *upstream)
+	if *transport != "net" && *transport != "h1" {
+		return fmt.Errorf("reverse-proxy: -transport %q: want net or h1", *transport)
+	}
+	var tr http.RoundTripper // net/http's
+	if *transport == "h1" {
+		d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+		tr = &h1.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 256}
+	}
+	return bench.ServeReverseProxy(ctx, *listen, *upstream, tr)
 }
