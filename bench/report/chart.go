@@ -247,15 +247,22 @@ func sans(p *plot.Plot) {
 }
 
 // plainTicks are the default ticks labelled without trailing zeros
-// ("2500", not "2500.00").
+// ("2500", not "2500.00") and without the float noise of their steps
+// ("0.15", not "0.15000000000000002").
 type plainTicks struct{}
 
 func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ticks {
 		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', -1, 64)
+			ticks[i].Label = tickLabel(ticks[i].Value)
 		}
 	}
 	return ticks
+}
+
+// tickLabel writes v with at most 6 significant digits and no exponent.
+func tickLabel(v float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }

@@ -216,3 +216,18 @@ func TestDur(t *testing.T) {
 		t.Errorf("signedDur = %q", got)
 	}
 }
+
+func TestTickLabel(t *testing.T) {
+	for v, want := range map[float64]string{
+		0.15000000000000002: "0.15",
+		2500:                "2500",
+		1_250_000:           "1250000",
+		0.05:                "0.05",
+		-0.05:               "-0.05",
+		0:                   "0",
+	} {
+		if got := tickLabel(v); got != want {
+			t.Errorf("tickLabel(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
