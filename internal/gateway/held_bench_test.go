@@ -1,24 +1,20 @@
 package gateway
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/llmux/llmux/internal/config"
+	"github.com/llmux/llmux/internal/testkit"
 )
 
 // heldUpstreamEnv makes the test binary the upstream of
@@ -26,36 +22,11 @@ import (
 // goroutines are not counted as the gateway's.
 const heldUpstreamEnv = "LLMUX_GATEWAY_HELD_UPSTREAM"
 
-// TestHeldStreamUpstream is that upstream: it prints its address and
-// answers every request with an endless stream, one chunk per second.
-func TestHeldStreamUpstream(t *testing.T) {
-	if os.Getenv(heldUpstreamEnv) == "" {
-		t.Skip("the upstream process of BenchmarkHeldStreams")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("ADDR %s\n", ln.Addr())
-	go func() { io.Copy(io.Discard, os.Stdin); os.Exit(0) }() // the parent closes stdin when done
-	chunk := `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}` + "\n\n"
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/event-stream")
-		for {
-			if _, err := io.WriteString(w, chunk); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(time.Second):
-			}
-		}
-	})}
-	srv.Serve(ln)
-}
+// heldChunk is one event of the held streams.
+const heldChunk = `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}` + "\n\n"
+
+// TestHeldStreamUpstream is that upstream (see testkit.ServeHeldStreams).
+func TestHeldStreamUpstream(t *testing.T) { testkit.ServeHeldStreams(t, heldUpstreamEnv, heldChunk) }
 
 // BenchmarkHeldStreams holds LLMUX_HELD_STREAMS (default 1,000) streamed
 // passthrough calls open through an in-process gateway and reports the
@@ -75,19 +46,7 @@ func BenchmarkHeldStreams(b *testing.B) {
 	if s := os.Getenv("LLMUX_HELD_STREAMS"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHeldStreamUpstream$")
-	cmd.Env = append(os.Environ(), heldUpstreamEnv+"=1")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { stdin.Close(); cmd.Wait() }()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "ADDR ")
-	if err != nil || !ok {
-		b.Fatalf("upstream said %q, %v", line, err)
-	}
+	addr := testkit.StartHeldStreams(b, "TestHeldStreamUpstream", heldUpstreamEnv)
 	cfg, err := config.Parse("bench.yaml", []byte(`
 keys: [ k ]
 log_requests: false
@@ -112,7 +71,7 @@ providers:
 		debug.SetMaxStack(m)
 	}
 	for b.Loop() {
-		g0, h0, s0 := inUse()
+		g0, h0, s0 := testkit.InUse()
 		conns := make([]net.Conn, 0, n)
 		for range n {
 			c, err := net.Dial("tcp", gwAddr)
@@ -139,15 +98,12 @@ providers:
 			}
 		}
 		buf = nil
-		g1, h1, s1 := inUse()
+		g1, h1, s1 := testkit.InUse()
 		if f := os.Getenv("LLMUX_HELD_HEAPPROFILE"); f != "" {
-			writeHeap(b, f)
+			testkit.WriteProfile(b, "heap", f, 0)
 		}
 		if f := os.Getenv("LLMUX_HELD_GOROUTINES"); f != "" {
-			if out, err := os.Create(f); err == nil {
-				pprof.Lookup("goroutine").WriteTo(out, 2)
-				out.Close()
-			}
+			testkit.WriteProfile(b, "goroutine", f, 2)
 		}
 		b.ReportMetric(float64(g1-g0)/float64(n), "goroutines/stream")
 		b.ReportMetric(float64(h1-h0+s1-s0)/float64(n), "B/stream")
@@ -161,26 +117,5 @@ providers:
 			time.Sleep(10 * time.Millisecond)
 		}
 		cancel()
-	}
-}
-
-// inUse returns the goroutines, and the heap and stack bytes in use, after
-// a collection.
-func inUse() (goroutines int, heap, stack int64) {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return runtime.NumGoroutine(), int64(ms.HeapInuse), int64(ms.StackInuse)
-}
-
-func writeHeap(b *testing.B, name string) {
-	f, err := os.Create(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		b.Fatal(err)
 	}
 }

@@ -1,23 +1,15 @@
 package provider
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/llmux/llmux/internal/testkit"
 	"github.com/llmux/llmux/protocol"
 	"github.com/llmux/llmux/protocol/openai"
 )
@@ -27,35 +19,8 @@ import (
 // goroutines are not counted as the provider's.
 const heldUpstreamEnv = "LLMUX_HELD_UPSTREAM"
 
-// TestHeldStreamUpstream is that upstream: it prints its address and
-// answers every request with an endless stream, one chunk per second.
-func TestHeldStreamUpstream(t *testing.T) {
-	if os.Getenv(heldUpstreamEnv) == "" {
-		t.Skip("the upstream process of BenchmarkHeldStreams")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("ADDR %s\n", ln.Addr())
-	go func() { io.Copy(io.Discard, os.Stdin); os.Exit(0) }() // the parent closes stdin when done
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/event-stream")
-		for {
-			if _, err := io.WriteString(w, chunkHi); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(time.Second):
-			}
-		}
-	})}
-	srv.Serve(ln)
-}
+// TestHeldStreamUpstream is that upstream (see testkit.ServeHeldStreams).
+func TestHeldStreamUpstream(t *testing.T) { testkit.ServeHeldStreams(t, heldUpstreamEnv, chunkHi) }
 
 // BenchmarkHeldStreams opens LLMUX_HELD_STREAMS (default 1,000) streams at
 // once through Forward, each with its own 2 KB request body, each relayed by the OpenAI passthrough relay as
@@ -68,19 +33,7 @@ func BenchmarkHeldStreams(b *testing.B) {
 	if s := os.Getenv("LLMUX_HELD_STREAMS"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHeldStreamUpstream$")
-	cmd.Env = append(os.Environ(), heldUpstreamEnv+"=1")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { stdin.Close(); cmd.Wait() }()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "ADDR ")
-	if err != nil || !ok {
-		b.Fatalf("upstream said %q, %v", line, err)
-	}
+	addr := testkit.StartHeldStreams(b, "TestHeldStreamUpstream", heldUpstreamEnv)
 	body := []byte(`{"model":"m","stream":true,"messages":[{"role":"user","content":"` + strings.Repeat("Where is my order? ", 100) + `"}]}`)
 	eachTransport(b, func(b *testing.B, useTransport func(*HTTP)) {
 		p := newHTTPProvider(b, "openai", "http://"+addr+"/v1", nil)
@@ -91,7 +44,7 @@ func BenchmarkHeldStreams(b *testing.B) {
 
 func heldStreams(b *testing.B, p *HTTP, n int, body []byte) {
 	for b.Loop() {
-		g0, h0, s0 := inUse()
+		g0, h0, s0 := testkit.InUse()
 		ctx, cancel := context.WithCancel(context.Background())
 		var started, done sync.WaitGroup
 		started.Add(n)
@@ -113,9 +66,9 @@ func heldStreams(b *testing.B, p *HTTP, n int, body []byte) {
 			}()
 		}
 		started.Wait()
-		g1, h1, s1 := inUse()
+		g1, h1, s1 := testkit.InUse()
 		if f := os.Getenv("LLMUX_HELD_HEAPPROFILE"); f != "" {
-			writeHeapProfile(b, f)
+			testkit.WriteProfile(b, "heap", f, 0)
 		}
 		b.ReportMetric(float64(g1-g0)/float64(n), "goroutines/stream")
 		b.ReportMetric(float64(h1-h0+s1-s0)/float64(n), "B/stream")
@@ -123,27 +76,6 @@ func heldStreams(b *testing.B, p *HTTP, n int, body []byte) {
 		cancel()
 		done.Wait()
 		p.CloseIdleConnections()
-	}
-}
-
-// inUse returns the goroutines, and the heap and stack bytes in use, after
-// a collection.
-func inUse() (goroutines int, heap, stack int64) {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return runtime.NumGoroutine(), int64(ms.HeapInuse), int64(ms.StackInuse)
-}
-
-func writeHeapProfile(b *testing.B, name string) {
-	f, err := os.Create(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		b.Fatal(err)
 	}
 }
 

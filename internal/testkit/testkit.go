@@ -1,6 +1,7 @@
 // Package testkit holds the helpers the protocol packages' tests share:
 // golden files rewritten with -update, JSON comparison ignoring layout, and
-// draining a canonical stream. Only tests import it.
+// draining a canonical stream; and the benchmarks' CPU reading and
+// held-stream upstream. Only tests import it.
 package testkit
 
 import (
