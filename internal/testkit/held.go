@@ -20,15 +20,16 @@ import (
 // process, the test binary itself re-run with an environment variable, so
 // that its connections and goroutines are not counted:
 //
-//	func TestHeldStreamUpstream(t *testing.T) { testkit.ServeHeldStreams(t, env, chunk) }
+//	func TestHeldStreamUpstream(t *testing.T) { testkit.ServeHeldStreams(t, os.Getenv(env) != "", chunk) }
 //
 //	addr := testkit.StartHeldStreams(b, "TestHeldStreamUpstream", env)
 
-// ServeHeldStreams is the child's side: when env is set, it prints its
-// address and answers every request with an endless stream of chunk, one
-// a second, until the parent closes its stdin. Without env it skips.
-func ServeHeldStreams(t *testing.T, env, chunk string) {
-	if os.Getenv(env) == "" {
+// ServeHeldStreams is the child's side: when child (the caller's test saw
+// its environment variable), it prints its address and answers every
+// request with an endless stream of chunk, one a second, until the parent
+// closes its stdin. Otherwise it skips.
+func ServeHeldStreams(t *testing.T, child bool, chunk string) {
+	if !child {
 		t.Skip("the upstream process of a held-stream benchmark")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -60,7 +61,7 @@ func ServeHeldStreams(t *testing.T, env, chunk string) {
 // with the benchmark.
 func StartHeldStreams(b *testing.B, test, env string) string {
 	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
-	cmd.Env = append(os.Environ(), env+"=1")
+	cmd.Env = append(cmd.Environ(), env+"=1")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
