@@ -26,7 +26,9 @@ const heldUpstreamEnv = "LLMUX_GATEWAY_HELD_UPSTREAM"
 const heldChunk = `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}` + "\n\n"
 
 // TestHeldStreamUpstream is that upstream (see testkit.ServeHeldStreams).
-func TestHeldStreamUpstream(t *testing.T) { testkit.ServeHeldStreams(t, os.Getenv(heldUpstreamEnv) != "", heldChunk) }
+func TestHeldStreamUpstream(t *testing.T) {
+	testkit.ServeHeldStreams(t, os.Getenv(heldUpstreamEnv) != "", heldChunk)
+}
 
 // BenchmarkHeldStreams holds LLMUX_HELD_STREAMS (default 1,000) streamed
 // passthrough calls open through an in-process gateway and reports the

@@ -20,7 +20,9 @@ import (
 const heldUpstreamEnv = "LLMUX_HELD_UPSTREAM"
 
 // TestHeldStreamUpstream is that upstream (see testkit.ServeHeldStreams).
-func TestHeldStreamUpstream(t *testing.T) { testkit.ServeHeldStreams(t, os.Getenv(heldUpstreamEnv) != "", chunkHi) }
+func TestHeldStreamUpstream(t *testing.T) {
+	testkit.ServeHeldStreams(t, os.Getenv(heldUpstreamEnv) != "", chunkHi)
+}
 
 // BenchmarkHeldStreams opens LLMUX_HELD_STREAMS (default 1,000) streams at
 // once through Forward, each with its own 2 KB request body, each relayed by the OpenAI passthrough relay as
